@@ -1,0 +1,1 @@
+"""What every HTTP route shares: authentication, sessions, idempotent writes, error bodies."""

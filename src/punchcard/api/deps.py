@@ -1,0 +1,71 @@
+"""Dependencies: the process's database, its clock, and the caller's API key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from punchcard.db import Database
+from punchcard.errors import AuthError, ForbiddenError
+from punchcard.programs import service as programs
+from punchcard.programs.domain import Scope
+
+bearer = HTTPBearer(auto_error=False, description="An API key of the program: `pc_...`")
+
+READ = (Scope.ADMIN, Scope.STOREFRONT, Scope.POS, Scope.ANALYST)
+WRITE = (Scope.ADMIN, Scope.STOREFRONT, Scope.POS)
+ADMIN = (Scope.ADMIN,)
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+@dataclass(frozen=True)
+class Caller:
+    program_id: int
+    key_id: int
+    scopes: frozenset[Scope]
+
+
+def caller(
+    db: Annotated[Database, Depends(database)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthError("send the program's API key as `Authorization: Bearer <key>`")
+    with db.reader() as session:
+        identity = programs.authenticate(session, credentials.credentials)
+    if identity is None:
+        raise AuthError("unknown or revoked API key")
+    return Caller(identity.program_id, identity.key_id, identity.scopes)
+
+
+def require(allowed: tuple[Scope, ...]) -> Callable[[Caller], Caller]:
+    def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
+        if who.scopes.isdisjoint(allowed):
+            raise ForbiddenError(
+                f"this call needs one of the scopes {', '.join(s.value for s in allowed)}",
+                details={"needed": [s.value for s in allowed], "has": sorted(who.scopes)},
+            )
+        return who
+
+    return check
+
+
+DbDep = Annotated[Database, Depends(database)]
+NowDep = Annotated[datetime, Depends(now)]
+Reader = Annotated[Caller, Depends(require(READ))]
+Writer = Annotated[Caller, Depends(require(WRITE))]
+Admin = Annotated[Caller, Depends(require(ADMIN))]

@@ -1,0 +1,81 @@
+"""Every error leaves as {"error": {code, message, details}}; no stack trace ever does."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from punchcard.errors import PunchcardError
+
+log = logging.getLogger("punchcard")
+
+_HTTP_CODES = {
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _classify(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    loc = tuple(error.get("loc", ()))
+    if kind == "extra_forbidden":
+        return "unknown_field"
+    if kind == "missing":
+        return "missing_field"
+    if loc and loc[-1] == "points":
+        return "invalid_points"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return "wrong_type"
+    return "validation_error"
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse(_body("malformed_json", "the request body is not valid JSON"), 400)
+    items = [
+        {"field": _field(tuple(e.get("loc", ()))), "type": e.get("type"), "message": e.get("msg")}
+        for e in errors
+    ]
+    first = items[0]
+    message = f"{first['field']}: {first['message']}"
+    if len(items) > 1:
+        message += f" (and {len(items) - 1} more)"
+    return JSONResponse(_body(_classify(errors[0]), message, {"errors": items}), 422)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PunchcardError)
+    async def _punchcard(_: Request, exc: PunchcardError) -> JSONResponse:
+        return JSONResponse(exc.to_body(), exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_response(exc)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(_body("internal_error", "an unexpected error occurred"), 500)

@@ -1,0 +1,63 @@
+"""create_app(settings) builds the whole HTTP surface on one database."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from punchcard import __version__
+from punchcard.api import handlers
+from punchcard.config import Settings
+from punchcard.db import Database, open_database
+from punchcard.kit.clock import Clock, utcnow
+from punchcard.ledger.endpoints import router as ledger_router
+from punchcard.members.endpoints import router as members_router
+from punchcard.programs.endpoints import router as programs_router
+
+log = logging.getLogger("punchcard")
+
+DESCRIPTION = """
+Punchcard turns what customers do into points, tiers and rewards.
+
+Authenticate with a program's API key: `Authorization: Bearer pc_...`. Every write accepts an
+`Idempotency-Key` header: a retry with the same key and body gets the first response back,
+byte for byte; the same key with another body gets 409 `idempotency_conflict`.
+Errors are `{"error": {"code", "message", "details"}}` with a stable `code`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, clock: Clock = utcnow
+) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="Punchcard", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.db = db or open_database(settings.database_url, settings)
+    app.state.clock = clock
+    handlers.install(app)
+    app.include_router(programs_router)
+    app.include_router(members_router)
+    app.include_router(ledger_router)
+
+    @app.get("/health", tags=["operations"], responses={503: {"description": "Database down"}})
+    def health() -> JSONResponse:
+        """For load balancers: 200 when the database answers, 503 when it does not."""
+        try:
+            with app.state.db.reader() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database means "not ready"
+            log.warning("health check failed: %s", exc)
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable", "version": __version__}, 503
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory for `punchcard serve`: settings come from PUNCHCARD_* variables."""
+    return create_app(Settings())

@@ -1,0 +1,291 @@
+"""The `punchcard` command. With no sub-command it serves the API."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from punchcard import migrate
+from punchcard.config import DEFAULT_DATABASE_URL, Settings
+from punchcard.db import Database, is_sqlite, open_database, session_scope
+from punchcard.errors import PunchcardError
+from punchcard.kit.clock import as_utc, utcnow
+from punchcard.ledger import verify as ledger_verify
+from punchcard.ledger.tasks import run_ledger_jobs
+from punchcard.programs import service as programs
+from punchcard.programs.domain import ExpiryPolicy, Scope
+
+app = typer.Typer(
+    help="Punchcard: a self-hosted loyalty engine. Run without a command to serve the API.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+program_app = typer.Typer(help="Programs (one per merchant).", no_args_is_help=True)
+key_app = typer.Typer(help="API keys of a program.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The points ledger.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Periodic jobs (expiry, pending release).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(program_app, name="program")
+app.add_typer(key_app, name="key")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(jobs_app, name="jobs")
+
+err = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help=f"Database URL [env PUNCHCARD_DATABASE_URL; default {DEFAULT_DATABASE_URL}]"
+    ),
+]
+ProgramOption = Annotated[
+    int | None, typer.Option("--program", help="Program id; optional when there is only one.")
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _url(db: str | None) -> str:
+    return db or Settings().database_url
+
+
+@contextmanager
+def database(db: str | None, *, upgrade_sqlite: bool = True) -> Iterator[Database]:
+    """Open the database for one command, with every expected failure as one line."""
+    url = _url(db)
+    try:
+        handle = open_database(url)
+    except Exception as exc:  # a malformed URL or a missing driver
+        fail(f"cannot open database {url!r}: {exc}")
+    try:
+        if is_sqlite(url) and upgrade_sqlite:
+            migrate.upgrade(handle.engine)
+        elif not migrate.is_up_to_date(handle.engine):
+            fail(f"the database schema is out of date: run `punchcard db upgrade --db {url}` first")
+        yield handle
+    except PunchcardError as exc:
+        fail(f"{exc.code}: {exc.message}")
+    except OperationalError as exc:
+        fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
+    except SQLAlchemyError as exc:
+        fail(f"database error: {str(exc).splitlines()[0]}")
+    finally:
+        handle.dispose()
+
+
+def pick_program(handle: Database, program: int | None) -> int:
+    with handle.reader() as session:
+        if program is not None:
+            return programs.get_program(session, program).id
+        found = programs.list_programs(session)
+    if len(found) != 1:
+        fail(f"the database holds {len(found)} programs: name one with --program")
+    return found[0].id
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [default 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default 8000]")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default 1]")] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs). Upgrades a SQLite schema itself; refuses to
+    start on an out-of-date PostgreSQL schema."""
+    import uvicorn
+
+    settings = Settings()
+    url = _url(db)
+    with database(url):
+        pass
+    os.environ["PUNCHCARD_DATABASE_URL"] = url
+    uvicorn.run(
+        "punchcard.app:app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        access_log=access_log,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Bring the database to the current schema (safe to run again)."""
+    url = _url(db)
+    try:
+        handle = open_database(url)
+    except Exception as exc:  # a malformed URL or a missing driver
+        fail(f"cannot open database {url!r}: {exc}")
+    try:
+        migrate.upgrade(handle.engine)
+        print(f"schema at {migrate.current_revision(handle.engine)} (head)")
+    except OperationalError as exc:
+        fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
+    finally:
+        handle.dispose()
+
+
+@program_app.command("create")
+def program_create(
+    name: Annotated[str, typer.Option(help="The merchant's program name.")],
+    db: DbOption = None,
+    points_name: Annotated[str, typer.Option(help="What points are called.")] = "points",
+    currency: Annotated[str, typer.Option(help="ISO 4217 code.")] = "USD",
+    expiry: Annotated[ExpiryPolicy, typer.Option(help="Expiry policy.")] = ExpiryPolicy.NEVER,
+    expiry_value: Annotated[int, typer.Option(help="Days, or months for end_of_*.")] = 0,
+    pending_days: Annotated[int, typer.Option(help="Return window in days.")] = 0,
+    auto_enrol: Annotated[bool, typer.Option(help="Enrol unknown members on events.")] = True,
+) -> None:
+    """Create a program and its first admin API key; prints JSON (the key is shown once)."""
+    with database(db) as handle, session_scope(handle.writer) as session:
+        now = utcnow()
+        program = programs.create_program(
+            session,
+            name=name,
+            now=now,
+            points_name=points_name,
+            currency=currency,
+            expiry_policy=expiry,
+            expiry_value=expiry_value,
+            pending_days=pending_days,
+            auto_enrol=auto_enrol,
+        )
+        key = programs.create_api_key(
+            session, program_id=program.id, scopes=(Scope.ADMIN,), now=now, name="admin"
+        )
+    print(json.dumps({"program_id": program.id, "api_key": key.api_key}))
+
+
+@program_app.command("list")
+def program_list(db: DbOption = None) -> None:
+    """List programs as JSON lines."""
+    with database(db) as handle, handle.reader() as session:
+        for p in programs.list_programs(session):
+            print(json.dumps({**p.__dict__, "expiry_policy": p.expiry_policy.value}))
+
+
+@key_app.command("create")
+def key_create(
+    scopes: Annotated[str, typer.Option(help="Comma-separated: admin,storefront,pos,analyst")],
+    db: DbOption = None,
+    program: ProgramOption = None,
+    name: Annotated[str, typer.Option(help="A label to tell keys apart.")] = "default",
+) -> None:
+    """Create an API key; prints JSON with the key (shown once)."""
+    try:
+        wanted = tuple(Scope(s.strip()) for s in scopes.split(",") if s.strip())
+    except ValueError:
+        fail(f"unknown scope in {scopes!r}; use admin, storefront, pos or analyst", 2)
+    with database(db) as handle:
+        program_id = pick_program(handle, program)
+        with session_scope(handle.writer) as session:
+            key = programs.create_api_key(
+                session, program_id=program_id, scopes=wanted, now=utcnow(), name=name
+            )
+    print(json.dumps({"program_id": program_id, "key_id": key.id, "api_key": key.api_key}))
+
+
+@ledger_app.command("verify")
+def verify(db: DbOption = None, program: ProgramOption = None) -> None:
+    """Check every ledger invariant; exit 1 naming each violation."""
+    with database(db) as handle, handle.reader() as session:
+        report = ledger_verify.verify(session, program)
+    for violation in report.violations:
+        err.print(str(violation), markup=False, highlight=False)
+    print(report.summary())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        return utcnow()
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        fail(f"--now must be an ISO 8601 date-time such as 2027-01-01T00:00:00Z, not {value!r}", 2)
+
+
+@jobs_app.command("run")
+def jobs_run(
+    db: DbOption = None,
+    now: Annotated[str | None, typer.Option(help="Simulated time, ISO 8601 [default: now]")] = None,
+) -> None:
+    """Run every periodic job once, as of --now."""
+    moment = _parse_now(now)
+    with database(db) as handle:
+        report = run_ledger_jobs(handle, now=moment, batch_size=Settings().jobs_batch_size)
+    print(report.summary())
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    db: DbOption = None,
+    interval: Annotated[float | None, typer.Option(help="Seconds between passes.")] = None,
+    once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
+) -> None:
+    """Run the periodic jobs in a loop until interrupted."""
+    settings = Settings()
+    pause = interval or settings.jobs_interval_seconds
+    with database(db) as handle:
+        try:
+            while True:
+                report = run_ledger_jobs(handle, now=utcnow(), batch_size=settings.jobs_batch_size)
+                err.print(f"{utcnow().isoformat()} {report.summary()}", markup=False)
+                if once:
+                    return
+                time.sleep(pause)
+        except KeyboardInterrupt:
+            err.print("worker stopped")
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve when built.")
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+) -> None:
+    """Build a demo program with members and a year of ledger activity, then serve it."""
+    from punchcard.demo import build_demo
+
+    url = _url(db)
+    with database(url) as handle:
+        summary = build_demo(handle)
+    print(summary.text(port or Settings().port))
+    if serve_after:
+        serve(db=url, host=None, port=port, workers=None, access_log=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

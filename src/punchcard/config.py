@@ -1,0 +1,25 @@
+"""Settings come from the environment (prefix PUNCHCARD_) and are read only when asked for."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./punchcard.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PUNCHCARD_", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database.")
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes for `serve`.")
+    db_pool_size: int = Field(10, ge=1, le=200, description="Connections kept per process.")
+    sqlite_busy_timeout_ms: int = Field(
+        30_000, ge=0, description="How long a SQLite writer waits for the lock before failing."
+    )
+    jobs_interval_seconds: float = Field(
+        60.0, gt=0, description="Pause between two passes of `punchcard worker`."
+    )
+    jobs_batch_size: int = Field(500, ge=1, description="Members handled per job commit.")

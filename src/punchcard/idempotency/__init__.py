@@ -1,0 +1,1 @@
+"""Idempotency keys: a retried write gets the first answer, byte for byte."""

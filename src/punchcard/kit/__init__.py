@@ -1,0 +1,1 @@
+"""Helpers that know nothing about Punchcard: they may be imported from anywhere."""

@@ -1,0 +1,32 @@
+"""Time is injected everywhere so that jobs and tests can simulate any date without sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive datetimes are taken as UTC: databases without time zones hand them back that way."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class FixedClock:
+    """A clock a test or a simulation moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = as_utc(start)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, value: datetime) -> None:
+        self.now = as_utc(value)

@@ -1,0 +1,1 @@
+"""The points ledger: double-entry transactions, lots with expiry, pending points, debt."""

@@ -1,0 +1,111 @@
+"""Reversals: the only way to undo a transaction, as a new transaction linked to the old one.
+
+A reversed credit takes its points back from wherever they are now: still pending, in the
+credit's own lot, in other lots, and what the member already spent becomes debt (which blocks
+spending until new credits pay it off: the earn-refund-keep exploit stays closed). A reversed
+debit gives points back to the lots it took them from, after paying off any debt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from punchcard.ledger import repository as repo
+from punchcard.ledger.domain import (
+    CREDIT_KINDS,
+    REVERSIBLE_KINDS,
+    BalanceView,
+    Plan,
+    plan_credit_reversal,
+    plan_debit_reversal,
+)
+from punchcard.ledger.errors import (
+    AlreadyReversedError,
+    NotReversibleError,
+    ReversalTooLargeError,
+    TransactionNotFoundError,
+)
+from punchcard.ledger.service import check_points, commit_plan, lock
+from punchcard.programs.domain import ProgramSettings
+
+
+def reverse(
+    session: Session,
+    *,
+    program: ProgramSettings,
+    member_id: int,
+    transaction_id: int,
+    reason: str,
+    now: datetime,
+    points: int | None = None,
+    reference: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> int:
+    """Reverse all of a transaction, or `points` of it; several partial reversals may follow
+    each other until the original is used up."""
+    balance = lock(session, program.id, member_id)
+    original = repo.get_transaction(session, program.id, member_id, transaction_id)
+    if original is None:
+        raise TransactionNotFoundError(
+            f"transaction {transaction_id} not found", details={"transaction_id": transaction_id}
+        )
+    if original.kind not in REVERSIBLE_KINDS:
+        raise NotReversibleError(
+            f"a {original.kind.value} transaction cannot be reversed",
+            details={"kind": original.kind.value},
+        )
+    left = original.points - repo.reversed_so_far(session, original.id)
+    if left == 0:
+        raise AlreadyReversedError(
+            f"transaction {original.id} is already fully reversed",
+            details={"transaction_id": original.id},
+        )
+    amount = left if points is None else points
+    check_points(amount)
+    if amount > left:
+        raise ReversalTooLargeError(
+            f"only {left} points of transaction {original.id} are left to reverse",
+            details={"requested": amount, "reversible": left},
+        )
+    plan = _plan(session, program, member_id, original, amount, balance)
+    header = repo.TransactionHeader(
+        program.id, member_id, reason, reference, now, now, reverses_id=original.id, meta=meta
+    )
+    tx_id = commit_plan(session, header, plan)
+    pending = repo.pending_for_transaction(session, original.id)
+    if pending is not None and pending.status == "pending":
+        status = "voided" if pending.remaining == amount else "pending"
+        repo.resolve_pending(session, pending.id, take=amount, status=status, resolved_tx=None)
+    return tx_id
+
+
+def _plan(
+    session: Session,
+    program: ProgramSettings,
+    member_id: int,
+    original: repo.TransactionRow,
+    amount: int,
+    balance: BalanceView,
+) -> Plan:
+    if original.kind in CREDIT_KINDS:
+        pending = repo.pending_for_transaction(session, original.id)
+        if pending is not None and pending.status == "pending":
+            return plan_credit_reversal(
+                original.kind, amount, still_pending=True, own_lots=[], other_lots=[]
+            )
+        sources = [original.id]
+        if pending is not None and pending.resolved_transaction_id is not None:
+            sources.append(pending.resolved_transaction_id)
+        own = [lot for lot in repo.lots_created_by(session, sources) if lot.remaining > 0]
+        own_ids = {lot.id for lot in own}
+        others = [
+            lot for lot in repo.open_lots(session, program.id, member_id) if lot.id not in own_ids
+        ]
+        return plan_credit_reversal(
+            original.kind, amount, still_pending=False, own_lots=own, other_lots=others
+        )
+    restorable = repo.restorable_lots(session, original.id)
+    return plan_debit_reversal(original.kind, amount, balance, restorable)

@@ -1,0 +1,78 @@
+"""Periodic ledger work: release pending points, then expire lots.
+
+Each member is handled in its own short transaction, under the same balance-row lock as every
+other ledger write, so the jobs can run twice, concurrently, or beside live traffic: a second
+runner finds nothing left to do."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from punchcard.db import Database, session_scope
+from punchcard.ledger import repository as repo
+from punchcard.ledger import service
+from punchcard.programs import service as programs
+from punchcard.programs.domain import ProgramSettings
+
+log = logging.getLogger("punchcard.jobs")
+
+Finder = Callable[[Session, datetime, int, tuple[int, int]], list[tuple[int, int]]]
+Action = Callable[[Session, ProgramSettings, int, datetime], int]
+
+
+@dataclass
+class JobReport:
+    released: int = 0
+    expired: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"released pending points for {self.released} member(s), expired lots of {self.expired}"
+        )
+        return text + (f", {len(self.failures)} failure(s)" if self.failures else "")
+
+
+def _release(session: Session, program: ProgramSettings, member_id: int, now: datetime) -> int:
+    return len(service.release_member(session, program=program, member_id=member_id, now=now))
+
+
+def _expire(session: Session, program: ProgramSettings, member_id: int, now: datetime) -> int:
+    return int(
+        service.expire_member(session, program=program, member_id=member_id, now=now) is not None
+    )
+
+
+def _sweep(
+    db: Database, now: datetime, batch: int, find: Finder, act: Action, report: JobReport
+) -> int:
+    done = 0
+    after = (0, 0)
+    cache: dict[int, ProgramSettings] = {}
+    while True:
+        with db.reader() as session:
+            due = find(session, now, batch, after)
+        if not due:
+            return done
+        for program_id, member_id in due:
+            after = (program_id, member_id)
+            try:
+                with session_scope(db.writer) as session:
+                    if program_id not in cache:
+                        cache[program_id] = programs.get_program(session, program_id)
+                    done += 1 if act(session, cache[program_id], member_id, now) else 0
+            except Exception as exc:  # one member's failure must not stop the others
+                log.exception("job failed for member %s of program %s", member_id, program_id)
+                report.failures.append(f"program {program_id} member {member_id}: {exc}")
+
+
+def run_ledger_jobs(db: Database, *, now: datetime, batch_size: int = 500) -> JobReport:
+    report = JobReport()
+    report.released = _sweep(db, now, batch_size, repo.members_with_due_pending, _release, report)
+    report.expired = _sweep(db, now, batch_size, repo.members_with_due_lots, _expire, report)
+    return report

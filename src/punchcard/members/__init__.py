@@ -1,0 +1,1 @@
+"""Members: enrolment, identifiers and the digital loyalty card."""

@@ -1,0 +1,77 @@
+"""SQL for members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from punchcard.db import rowcount
+from punchcard.models import Member
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    program_id: int
+    external_id: str
+    email: str | None
+    phone: str | None
+    name: str | None
+    birthday: date | None
+    channel: str
+    card_number: str
+    qr_token: str
+    created_at: datetime
+    updated_at: datetime
+
+
+_COLUMNS = tuple(getattr(Member, name) for name in MemberRow.__dataclass_fields__)
+
+
+def insert_if_new(session: Session, values: dict[str, Any]) -> bool:
+    """Insert unless a unique key already holds the row; True when a row was written.
+    ON CONFLICT makes two racing enrolments of one customer end with one member."""
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    if dialect not in ("postgresql", "sqlite"):
+        session.execute(insert(Member).values(**values))
+        return True
+    result = session.execute(module.insert(Member).values(**values).on_conflict_do_nothing())
+    return rowcount(result) == 1
+
+
+def find_one(session: Session, program_id: int, **where: Any) -> MemberRow | None:
+    query = select(*_COLUMNS).where(Member.program_id == program_id)
+    for column, value in where.items():
+        query = query.where(getattr(Member, column) == value)
+    row = session.execute(query).one_or_none()
+    return None if row is None else MemberRow(*row)
+
+
+def page(
+    session: Session, program_id: int, filters: dict[str, str], after_id: int, limit: int
+) -> list[MemberRow]:
+    query = (
+        select(*_COLUMNS)
+        .where(Member.program_id == program_id, Member.id > after_id)
+        .order_by(Member.id)
+        .limit(limit)
+    )
+    for column, value in filters.items():
+        query = query.where(getattr(Member, column) == value)
+    return [MemberRow(*row) for row in session.execute(query)]
+
+
+def update_member(
+    session: Session, program_id: int, member_id: int, values: dict[str, Any]
+) -> None:
+    session.execute(
+        update(Member)
+        .where(Member.program_id == program_id, Member.id == member_id)
+        .values(**values)
+    )

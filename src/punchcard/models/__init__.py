@@ -1,0 +1,27 @@
+"""All tables on one metadata; importing this package registers every one of them."""
+
+from punchcard.models.api_key import ApiKey
+from punchcard.models.balance import Balance
+from punchcard.models.base import Base
+from punchcard.models.idempotency_key import IdempotencyKey
+from punchcard.models.ledger_transaction import LedgerTransaction
+from punchcard.models.lot import Lot
+from punchcard.models.lot_entry import LotEntry
+from punchcard.models.member import Member
+from punchcard.models.pending_credit import PendingCredit
+from punchcard.models.posting import Posting
+from punchcard.models.program import Program
+
+__all__ = [
+    "ApiKey",
+    "Balance",
+    "Base",
+    "IdempotencyKey",
+    "LedgerTransaction",
+    "Lot",
+    "LotEntry",
+    "Member",
+    "PendingCredit",
+    "Posting",
+    "Program",
+]

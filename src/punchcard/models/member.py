@@ -1,0 +1,35 @@
+"""Members of a program, findable by every identifier a store or a till may hold."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from punchcard.models.base import Base
+from punchcard.models.types import BigId, UTCDateTime
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("program_id", "external_id"),
+        UniqueConstraint("program_id", "card_number"),
+        UniqueConstraint("qr_token"),
+        Index("ix_members_program_id_email", "program_id", "email"),
+        Index("ix_members_program_id_phone", "program_id", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    birthday: Mapped[date | None] = mapped_column(Date, nullable=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    card_number: Mapped[str] = mapped_column(String(20))
+    qr_token: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

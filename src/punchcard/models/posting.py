@@ -1,0 +1,24 @@
+"""One leg of a transaction; the legs of a transaction always sum to zero."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from punchcard.models.base import Base
+from punchcard.models.types import BigId
+
+
+class Posting(Base):
+    __tablename__ = "postings"
+    __table_args__ = (
+        Index("ix_postings_transaction_id", "transaction_id"),
+        Index("ix_postings_member_account", "program_id", "member_id", "account"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
+    transaction_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_transactions.id"))
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
+    account: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,1 @@
+"""Programs (tenants), their settings and their API keys."""

@@ -1,0 +1,74 @@
+"""Program settings as plain values, and the expiry arithmetic they imply."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+
+class ExpiryPolicy(StrEnum):
+    NEVER = "never"
+    DAYS_AFTER_EARN = "days_after_earn"
+    END_OF_MONTH = "end_of_month"
+    END_OF_YEAR = "end_of_year"
+
+
+class Scope(StrEnum):
+    ADMIN = "admin"
+    STOREFRONT = "storefront"
+    POS = "pos"
+    ANALYST = "analyst"
+
+
+MAX_EXPIRY_DAYS = 36_500
+MAX_EXPIRY_MONTHS = 1_200
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    id: int
+    name: str
+    points_name: str
+    currency: str
+    expiry_policy: ExpiryPolicy
+    expiry_value: int
+    pending_days: int
+    auto_enrol: bool
+
+
+def _add_months(moment: datetime, months: int) -> tuple[int, int]:
+    index = moment.year * 12 + (moment.month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def expiry_for(policy: ExpiryPolicy, value: int, earned_at: datetime) -> datetime | None:
+    """When points that became available at `earned_at` expire (an exclusive instant, UTC).
+
+    `end_of_month`/`end_of_year`: move `value` months on from the earning month, then expire at
+    the end of that month (or of that calendar year), which is how most programs phrase it
+    ("points expire at the end of the month, 12 months after you earn them").
+    """
+    if policy is ExpiryPolicy.NEVER:
+        return None
+    if policy is ExpiryPolicy.DAYS_AFTER_EARN:
+        return earned_at + timedelta(days=value)
+    year, month = _add_months(earned_at, value)
+    if policy is ExpiryPolicy.END_OF_YEAR:
+        return datetime(year + 1, 1, 1, tzinfo=UTC)
+    last_day = calendar.monthrange(year, month)[1]
+    return datetime(year, month, last_day, tzinfo=UTC) + timedelta(days=1)
+
+
+def validate_expiry(policy: ExpiryPolicy, value: int) -> str | None:
+    """The reason a policy/value pair makes no sense, or None when it is fine."""
+    if policy is ExpiryPolicy.NEVER:
+        return None if value == 0 else "expiry_value must be 0 when expiry_policy is never"
+    if policy is ExpiryPolicy.DAYS_AFTER_EARN:
+        if not 1 <= value <= MAX_EXPIRY_DAYS:
+            return f"expiry_value must be between 1 and {MAX_EXPIRY_DAYS} days"
+        return None
+    if not 0 <= value <= MAX_EXPIRY_MONTHS:
+        return f"expiry_value must be between 0 and {MAX_EXPIRY_MONTHS} months"
+    return None

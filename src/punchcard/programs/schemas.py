@@ -1,0 +1,59 @@
+"""Program settings and API key bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from punchcard.api.schemas import Request
+from punchcard.programs.domain import ExpiryPolicy, ProgramSettings, Scope
+
+
+class ProgramOut(BaseModel):
+    id: int
+    name: str
+    points_name: str
+    currency: str
+    expiry_policy: ExpiryPolicy
+    expiry_value: int = Field(description="Days for days_after_earn, months for end_of_*.")
+    pending_days: int = Field(description="Return window: earned points wait this long.")
+    auto_enrol: bool = Field(description="Events for unknown members enrol them.")
+
+    @classmethod
+    def of(cls, p: ProgramSettings) -> ProgramOut:
+        return cls(**p.__dict__)
+
+
+class ProgramPatch(Request):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    points_name: str | None = Field(None, min_length=1, max_length=50)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    expiry_policy: ExpiryPolicy | None = None
+    expiry_value: int | None = Field(None, strict=True, ge=0)
+    pending_days: int | None = Field(None, strict=True, ge=0, le=365)
+    auto_enrol: bool | None = None
+
+
+class ApiKeyCreate(Request):
+    name: str = Field("default", min_length=1, max_length=100)
+    scopes: list[Scope] = Field(min_length=1)
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the key, to tell keys apart.")
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewApiKeyOut(BaseModel):
+    id: int
+    api_key: str = Field(description="Shown once; only its hash is stored.")
+    scopes: list[Scope]
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKeyOut]
