@@ -10,7 +10,6 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from punchcard.db import rowcount
 from punchcard.models import IdempotencyKey
 
 
@@ -29,12 +28,13 @@ def claim(
     On PostgreSQL a second request with the same key waits here until the first one commits
     or rolls back, so two racing retries never both run the write."""
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = session.execute(
+    claimed = session.execute(
         module.insert(IdempotencyKey)
         .values(program_id=program_id, key=key, fingerprint=fingerprint, created_at=now)
         .on_conflict_do_nothing()
-    )
-    if rowcount(result) == 1:
+        .returning(IdempotencyKey.key)
+    ).scalar_one_or_none()
+    if claimed is not None:
         return None
     row = session.execute(
         select(

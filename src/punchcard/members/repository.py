@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from punchcard.db import rowcount
 from punchcard.models import Member
 
 
@@ -38,11 +37,8 @@ def insert_if_new(session: Session, values: dict[str, Any]) -> bool:
     ON CONFLICT makes two racing enrolments of one customer end with one member."""
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    if dialect not in ("postgresql", "sqlite"):
-        session.execute(insert(Member).values(**values))
-        return True
-    result = session.execute(module.insert(Member).values(**values).on_conflict_do_nothing())
-    return rowcount(result) == 1
+    statement = module.insert(Member).values(**values).on_conflict_do_nothing()
+    return session.execute(statement.returning(Member.id)).scalar_one_or_none() is not None
 
 
 def find_one(session: Session, program_id: int, **where: Any) -> MemberRow | None:
