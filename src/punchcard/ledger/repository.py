@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.db import rowcount
@@ -35,6 +35,46 @@ class TransactionHeader:
     meta: dict[str, Any] | None = None
 
 
+# Hot statements are built once: constructing SQLAlchemy expressions per call costs more CPU
+# than executing the cached statement.
+_LOCK = (
+    select(Balance.available, Balance.pending, Balance.debt)
+    .where(Balance.program_id == bindparam("p"), Balance.member_id == bindparam("m"))
+    .with_for_update()
+)
+_APPLY = (
+    update(Balance)
+    .where(
+        Balance.program_id == bindparam("p"),
+        Balance.member_id == bindparam("m"),
+        Balance.available + bindparam("da") >= 0,
+        Balance.pending + bindparam("dp") >= 0,
+        Balance.debt + bindparam("dd") >= 0,
+    )
+    .values(
+        available=Balance.available + bindparam("da"),
+        pending=Balance.pending + bindparam("dp"),
+        debt=Balance.debt + bindparam("dd"),
+        lifetime_earned=Balance.lifetime_earned + bindparam("dl"),
+    )
+)
+_INSERT_TX = insert(LedgerTransaction).returning(LedgerTransaction.id)
+_INSERT_LOT = insert(Lot).returning(Lot.id)
+_MOVE_LOT = (
+    update(Lot)
+    .where(
+        Lot.id == bindparam("lot"),
+        Lot.member_id == bindparam("m"),
+        Lot.remaining + bindparam("n") >= 0,
+        Lot.remaining + bindparam("n") <= Lot.points,
+    )
+    .values(remaining=Lot.remaining + bindparam("n"))
+)
+_OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
+    Lot.program_id == bindparam("p"), Lot.member_id == bindparam("m"), Lot.remaining > 0
+)
+
+
 def create_balance(session: Session, program_id: int, member_id: int) -> None:
     session.execute(
         insert(Balance).values(
@@ -51,41 +91,28 @@ def create_balance(session: Session, program_id: int, member_id: int) -> None:
 def lock_balance(session: Session, program_id: int, member_id: int) -> BalanceView | None:
     """Row-lock the member's balance: every ledger write takes this lock first, so writes to
     one member queue up and lots are never consumed twice."""
-    row = session.execute(
-        select(Balance.available, Balance.pending, Balance.debt)
-        .where(Balance.program_id == program_id, Balance.member_id == member_id)
-        .with_for_update()
-    ).one_or_none()
+    row = session.execute(_LOCK, {"p": program_id, "m": member_id}).one_or_none()
     return None if row is None else BalanceView(row.available, row.pending, row.debt)
 
 
 def apply_delta(session: Session, program_id: int, member_id: int, delta: BalanceDelta) -> bool:
     """Guarded update: refuses (returns False) rather than let any balance go negative."""
     result = session.execute(
-        update(Balance)
-        .where(
-            Balance.program_id == program_id,
-            Balance.member_id == member_id,
-            Balance.available + delta.available >= 0,
-            Balance.pending + delta.pending >= 0,
-            Balance.debt + delta.debt >= 0,
-        )
-        .values(
-            available=Balance.available + delta.available,
-            pending=Balance.pending + delta.pending,
-            debt=Balance.debt + delta.debt,
-            lifetime_earned=Balance.lifetime_earned + delta.lifetime_earned,
-        )
+        _APPLY,
+        {
+            "p": program_id,
+            "m": member_id,
+            "da": delta.available,
+            "dp": delta.pending,
+            "dd": delta.debt,
+            "dl": delta.lifetime_earned,
+        },
     )
     return rowcount(result) == 1
 
 
 def open_lots(session: Session, program_id: int, member_id: int) -> list[LotView]:
-    rows = session.execute(
-        select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
-            Lot.program_id == program_id, Lot.member_id == member_id, Lot.remaining > 0
-        )
-    ).all()
+    rows = session.execute(_OPEN_LOTS, {"p": program_id, "m": member_id}).all()
     return [LotView(r.id, r.remaining, r.earned_at, r.expires_at) for r in rows]
 
 
@@ -110,21 +137,20 @@ def write_transaction(
         legs=[(p.account.value, p.amount) for p in plan.postings],
     )
     tx_id: int = session.execute(
-        insert(LedgerTransaction)
-        .values(
-            program_id=header.program_id,
-            member_id=header.member_id,
-            kind=plan.kind.value,
-            points=plan.points,
-            reason=header.reason,
-            reference=header.reference,
-            reverses_id=header.reverses_id,
-            occurred_at=header.occurred_at,
-            created_at=header.created_at,
-            meta=json.dumps(header.meta, sort_keys=True) if header.meta else None,
-            digest=digest,
-        )
-        .returning(LedgerTransaction.id)
+        _INSERT_TX,
+        {
+            "program_id": header.program_id,
+            "member_id": header.member_id,
+            "kind": plan.kind.value,
+            "points": plan.points,
+            "reason": header.reason,
+            "reference": header.reference,
+            "reverses_id": header.reverses_id,
+            "occurred_at": header.occurred_at,
+            "created_at": header.created_at,
+            "meta": json.dumps(header.meta, sort_keys=True) if header.meta else None,
+            "digest": digest,
+        },
     ).scalar_one()
     session.execute(
         insert(Posting),
@@ -139,43 +165,34 @@ def write_transaction(
             for p in plan.postings
         ],
     )
-    moves = list(plan.lot_moves)
+    entries = list(plan.lot_moves)
+    for lot_id, amount in plan.lot_moves:
+        params = {"lot": lot_id, "m": header.member_id, "n": amount}
+        if rowcount(session.execute(_MOVE_LOT, params)) != 1:
+            raise RuntimeError(f"lot {lot_id} cannot move by {amount}: ledger state changed")
     if plan.new_lot_points:
+        # A new lot starts full; its creating entry keeps "remaining = sum of entries" true.
         lot_id = session.execute(
-            insert(Lot)
-            .values(
-                program_id=header.program_id,
-                member_id=header.member_id,
-                transaction_id=tx_id,
-                points=plan.new_lot_points,
-                remaining=0,
-                earned_at=lot_earned_at or header.occurred_at,
-                expires_at=lot_expires_at,
-            )
-            .returning(Lot.id)
+            _INSERT_LOT,
+            {
+                "program_id": header.program_id,
+                "member_id": header.member_id,
+                "transaction_id": tx_id,
+                "points": plan.new_lot_points,
+                "remaining": plan.new_lot_points,
+                "earned_at": lot_earned_at or header.occurred_at,
+                "expires_at": lot_expires_at,
+            },
         ).scalar_one()
-        moves.append((lot_id, plan.new_lot_points))
-    if moves:
-        _move_lots(session, header, tx_id, moves)
+        entries.append((lot_id, plan.new_lot_points))
+    if entries:
+        _record_lot_entries(session, header, tx_id, entries)
     return tx_id
 
 
-def _move_lots(
+def _record_lot_entries(
     session: Session, header: TransactionHeader, tx_id: int, moves: Sequence[tuple[int, int]]
 ) -> None:
-    for lot_id, amount in moves:
-        result = session.execute(
-            update(Lot)
-            .where(
-                Lot.id == lot_id,
-                Lot.member_id == header.member_id,
-                Lot.remaining + amount >= 0,
-                Lot.remaining + amount <= Lot.points,
-            )
-            .values(remaining=Lot.remaining + amount)
-        )
-        if rowcount(result) != 1:
-            raise RuntimeError(f"lot {lot_id} cannot move by {amount}: ledger state changed")
     session.execute(
         insert(LotEntry),
         [
