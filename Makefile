@@ -29,7 +29,7 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	PUNCHCARD_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -n 2 -q
+	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q
 
 test: lint typecheck unit
 

@@ -28,7 +28,7 @@ from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy, ProgramSettings, Scope
 
 PG_ADMIN_URL = os.environ.get(
-    "PUNCHCARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "PUNCHCARD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ["sqlite", "postgresql"]
 START = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -19,9 +20,9 @@ from punchcard import migrate
 from punchcard.config import DEFAULT_DATABASE_URL, Settings
 from punchcard.db import Database, is_sqlite, open_database, session_scope
 from punchcard.errors import PunchcardError
+from punchcard.jobs import run_all
 from punchcard.kit.clock import as_utc, utcnow
 from punchcard.ledger import verify as ledger_verify
-from punchcard.ledger.tasks import run_ledger_jobs
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy, Scope
 
@@ -48,16 +49,20 @@ out = Console()
 DbOption = Annotated[
     str | None,
     typer.Option(
-        "--db", help=f"Database URL [env PUNCHCARD_DATABASE_URL; default {DEFAULT_DATABASE_URL}]"
+        "--db", help=f"Database URL (env PUNCHCARD_DATABASE_URL; default {DEFAULT_DATABASE_URL})"
     ),
 ]
 ProgramOption = Annotated[
     int | None, typer.Option("--program", help="Program id; optional when there is only one.")
 ]
+ScopeOption = Annotated[
+    int | None, typer.Option("--program", help="Only this program (default: all programs).")
+]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"error: {message}", markup=False, highlight=False)
+    """One line on stderr, never wrapped, then exit: scripts read the first line."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -71,6 +76,8 @@ def database(db: str | None, *, upgrade_sqlite: bool = True) -> Iterator[Databas
     url = _url(db)
     try:
         handle = open_database(url)
+    except ValidationError:  # a bad PUNCHCARD_* variable: main() names it
+        raise
     except Exception as exc:  # a malformed URL or a missing driver
         fail(f"cannot open database {url!r}: {exc}")
     try:
@@ -108,9 +115,9 @@ def main_callback(ctx: typer.Context) -> None:
 @app.command()
 def serve(
     db: DbOption = None,
-    host: Annotated[str | None, typer.Option(help="Listen address [default 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default 8000]")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes [default 1]")] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default 1)")] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs). Upgrades a SQLite schema itself; refuses to
@@ -138,6 +145,8 @@ def db_upgrade(db: DbOption = None) -> None:
     url = _url(db)
     try:
         handle = open_database(url)
+    except ValidationError:  # a bad PUNCHCARD_* variable: main() names it
+        raise
     except Exception as exc:  # a malformed URL or a missing driver
         fail(f"cannot open database {url!r}: {exc}")
     try:
@@ -209,13 +218,50 @@ def key_create(
     print(json.dumps({"program_id": program_id, "key_id": key.id, "api_key": key.api_key}))
 
 
+@key_app.command("list")
+def key_list(db: DbOption = None, program: ProgramOption = None) -> None:
+    """List a program's keys (never the keys themselves) as JSON lines."""
+    with database(db) as handle:
+        program_id = pick_program(handle, program)
+        with handle.reader() as session:
+            rows = programs.list_api_keys(session, program_id)
+    for r in rows:
+        print(
+            json.dumps(
+                {
+                    "key_id": r.id,
+                    "name": r.name,
+                    "prefix": r.prefix,
+                    "scopes": r.scopes.split(","),
+                    "revoked": r.revoked_at is not None,
+                }
+            )
+        )
+
+
+@key_app.command("revoke")
+def key_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `key list`).")],
+    db: DbOption = None,
+    program: ProgramOption = None,
+) -> None:
+    """Revoke a key at once (the CLI may revoke the last admin key; the API may not)."""
+    with database(db) as handle:
+        program_id = pick_program(handle, program)
+        with session_scope(handle.writer) as session:
+            programs.revoke_api_key(session, program_id=program_id, key_id=key_id, now=utcnow())
+    print(json.dumps({"key_id": key_id, "revoked": True}))
+
+
 @ledger_app.command("verify")
-def verify(db: DbOption = None, program: ProgramOption = None) -> None:
+def verify(db: DbOption = None, program: ScopeOption = None) -> None:
     """Check every ledger invariant; exit 1 naming each violation."""
     with database(db) as handle, handle.reader() as session:
+        if program is not None:
+            programs.get_program(session, program)
         report = ledger_verify.verify(session, program)
     for violation in report.violations:
-        err.print(str(violation), markup=False, highlight=False)
+        print(str(violation), file=sys.stderr)
     print(report.summary())
     if not report.ok:
         raise typer.Exit(1)
@@ -238,7 +284,7 @@ def jobs_run(
     """Run every periodic job once, as of --now."""
     moment = _parse_now(now)
     with database(db) as handle:
-        report = run_ledger_jobs(handle, now=moment, batch_size=Settings().jobs_batch_size)
+        report = run_all(handle, now=moment, settings=Settings())
     print(report.summary())
     if report.failures:
         raise typer.Exit(1)
@@ -256,7 +302,7 @@ def worker(
     with database(db) as handle:
         try:
             while True:
-                report = run_ledger_jobs(handle, now=utcnow(), batch_size=settings.jobs_batch_size)
+                report = run_all(handle, now=utcnow(), settings=settings)
                 err.print(f"{utcnow().isoformat()} {report.summary()}", markup=False)
                 if once:
                     return
@@ -289,3 +335,8 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except ValidationError as exc:  # a PUNCHCARD_* variable with a bad value
+        first = exc.errors()[0]
+        name = "PUNCHCARD_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        print(f"error: {name}: {first['msg']}", file=sys.stderr)
+        sys.exit(2)

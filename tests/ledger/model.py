@@ -17,6 +17,7 @@ class MLot:
     earned_at: datetime
     expires_at: datetime
     source: int  # the transaction whose credit (or release) created it
+    expired: int = 0
 
 
 @dataclass
@@ -34,6 +35,7 @@ class MTx:
     reversed: int = 0
     consumed: list[tuple[int, int]] = field(default_factory=list)  # (lot seq, points)
     restored: dict[int, int] = field(default_factory=dict)
+    written_back: int = 0  # expired points of its own lots that reversals took back
 
 
 class RefusedError(Exception):
@@ -53,6 +55,20 @@ class Model:
     pendings: dict[int, MPending] = field(default_factory=dict)
     txs: dict[int, MTx] = field(default_factory=dict)
     next_seq: int = 0
+    hidden_txs: int = 0  # expiries the engine writes inside a spend or reversal
+
+    def overdue(self) -> int:
+        return sum(lot.remaining for lot in self.lots if lot.expires_at <= self.now)
+
+    def expire_due(self) -> int:
+        expired = 0
+        for lot in self.lots:
+            if lot.remaining and lot.expires_at <= self.now:
+                expired += lot.remaining
+                lot.expired += lot.remaining
+                lot.remaining = 0
+        self.available -= expired
+        return expired
 
     def _order(self, lots: list[MLot]) -> list[MLot]:
         return sorted(lots, key=lambda lot: (lot.expires_at, lot.earned_at, lot.seq))
@@ -91,10 +107,12 @@ class Model:
     def check_debit(self, points: int, *, spend: bool) -> None:
         if spend and self.debt > 0:
             raise RefusedError("debt_outstanding")
-        if points > self.available:
+        if points > self.available - self.overdue():
             raise RefusedError("insufficient_points")
 
     def debit(self, tx: int, points: int, kind: str) -> None:
+        if self.expire_due():
+            self.hidden_txs += 1
         self.txs[tx] = MTx(kind, points, consumed=self._take(self.lots, points))
         self.available -= points
 
@@ -111,6 +129,13 @@ class Model:
         return amount
 
     def reverse(self, tx_id: int, original: int, amount: int) -> None:
+        if self.expire_due():
+            self.hidden_txs += 1
+        self._reverse(tx_id, original, amount)
+        if self.txs[original].kind in ("spend", "adjust_debit") and self.expire_due():
+            self.hidden_txs += 1
+
+    def _reverse(self, tx_id: int, original: int, amount: int) -> None:
         tx = self.txs[original]
         tx.reversed += amount
         self.txs[tx_id] = MTx("reversal", amount)
@@ -126,11 +151,16 @@ class Model:
             own = [lot for lot in self.lots if lot.source in sources]
             from_own = min(amount, sum(lot.remaining for lot in own))
             self._take(own, from_own)
+            expired = sum(lot.expired for lot in own) - tx.written_back
+            from_expired = min(amount - from_own, expired)
+            tx.written_back += from_expired
             others = [lot for lot in self.lots if lot.source not in sources]
-            from_others = min(amount - from_own, sum(lot.remaining for lot in others))
+            from_others = min(
+                amount - from_own - from_expired, sum(lot.remaining for lot in others)
+            )
             self._take(others, from_others)
             self.available -= from_own + from_others
-            self.debt += amount - from_own - from_others
+            self.debt += amount - from_own - from_expired - from_others
             return
         to_debt = min(amount, self.debt)
         self.debt -= to_debt
@@ -162,12 +192,7 @@ class Model:
             self.txs[release_tx] = MTx("release", entry.remaining)
             self._new_lot(entry.remaining, release_at, release_tx)
             entry.remaining = 0
-        expired = 0
-        for lot in self.lots:
-            if lot.remaining and lot.expires_at <= self.now:
-                expired += lot.remaining
-                lot.remaining = 0
-        self.available -= expired
+        expired = self.expire_due()
         assert (expire_id is None) == (expired == 0)
         if expire_id is not None:
             self.txs[expire_id] = MTx("expire", expired)

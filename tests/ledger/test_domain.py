@@ -130,3 +130,19 @@ def test_digest_changes_with_any_field_or_posting() -> None:
         ("legs", [("member:available", 11), ("program:issued", -11)]),
     ]:
         assert transaction_digest(**{**base, field: value}) != original  # type: ignore[arg-type]
+
+
+def test_credit_reversal_writes_back_expired_points_before_touching_other_lots() -> None:
+    plan = plan_credit_reversal(
+        Kind.EARN,
+        100,
+        still_pending=False,
+        own_lots=[lot(1, 10, 0, 50)],
+        other_lots=[lot(2, 30, 0, 40)],
+        own_expired=60,
+    )
+    assert plan.lot_moves == [(1, -10), (2, -30)]
+    legs = {p.account: p.amount for p in plan.postings}
+    assert legs[Account.EXPIRED] == -60
+    assert Account.DEBT not in legs
+    assert (plan.delta().available, plan.delta().debt) == (-40, 0)

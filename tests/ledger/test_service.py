@@ -161,3 +161,36 @@ def test_spend_reversal_restores_lots_and_partial_limits(
     with pytest.raises(NotReversibleError):
         reverse(db, program, member, reversal, clock())
     assert_verified(db, program)
+
+
+def test_spend_expires_overdue_lots_first_even_when_the_job_is_late(
+    db: Database, make_program: ProgramFactory, clock: FixedClock
+) -> None:
+    program = make_program(expiry_policy=ExpiryPolicy.DAYS_AFTER_EARN, expiry_value=30)
+    member = enrol(db, program, clock())
+    credit(db, program, member, 100, clock())
+    credit(db, program, member, 20, clock() + timedelta(days=20))
+    late = clock() + timedelta(days=31)
+    with db.reader() as session:
+        assert queries.balance(session, program.id, member, late).available == 20
+    with pytest.raises(InsufficientPointsError):
+        spend(db, program, member, 21, late)
+    spend(db, program, member, 20, late)
+    summary = balance(db, program, member)
+    assert summary.available == 0
+    assert_verified(db, program)
+
+
+def test_reversing_a_credit_that_expired_unspent_leaves_no_debt(
+    db: Database, make_program: ProgramFactory, clock: FixedClock
+) -> None:
+    program = make_program(expiry_policy=ExpiryPolicy.DAYS_AFTER_EARN, expiry_value=30)
+    member = enrol(db, program, clock())
+    earn = credit(db, program, member, 100, clock())
+    spend(db, program, member, 30, clock() + timedelta(days=1))
+    run_ledger_jobs(db, now=clock() + timedelta(days=31))
+    reverse(db, program, member, earn, clock() + timedelta(days=32), points=50)
+    reverse(db, program, member, earn, clock() + timedelta(days=32))
+    summary = balance(db, program, member)
+    assert (summary.available, summary.debt, summary.lifetime_earned) == (0, 30, 0)
+    assert_verified(db, program)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from punchcard.db import Database, session_scope
 from punchcard.errors import PunchcardError
-from punchcard.ledger import reversals, service
+from punchcard.ledger import queries, reversals, service
 from punchcard.ledger.domain import Kind
 from punchcard.ledger.verify import verify
 from punchcard.models import LedgerTransaction, Lot
@@ -111,6 +111,11 @@ def make_machine(db: Database, make_program: ProgramFactory) -> type[RuleBasedSt
                 )
             self.model.run_jobs(released, expired)
 
+        @rule(days=st.integers(min_value=1, max_value=40))
+        def advance_without_jobs(self, days: int) -> None:
+            """Time passes and the job is late: spends and reversals must expire by the clock."""
+            self.model.now += timedelta(days=days)
+
         @invariant()
         def balances_agree(self) -> None:
             got = balance(db, self.program, self.member)
@@ -122,6 +127,8 @@ def make_machine(db: Database, make_program: ProgramFactory) -> type[RuleBasedSt
                 m.lifetime,
             )
             with db.reader() as session:
+                shown = queries.balance(session, self.program.id, self.member, m.now)
+                assert shown.available == m.available - m.overdue()
                 lots = session.execute(
                     select(Lot.remaining).where(Lot.member_id == self.member, Lot.remaining > 0)
                 ).scalars()
@@ -129,7 +136,7 @@ def make_machine(db: Database, make_program: ProgramFactory) -> type[RuleBasedSt
                 count = session.execute(
                     select(LedgerTransaction.id).where(LedgerTransaction.member_id == self.member)
                 ).all()
-                assert len(count) == len(m.txs)
+                assert len(count) == len(m.txs) + m.hidden_txs
 
         @invariant()
         def ledger_verifies(self) -> None:

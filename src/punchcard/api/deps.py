@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from punchcard.db import Database
@@ -69,3 +69,11 @@ NowDep = Annotated[datetime, Depends(now)]
 Reader = Annotated[Caller, Depends(require(READ))]
 Writer = Annotated[Caller, Depends(require(WRITE))]
 Admin = Annotated[Caller, Depends(require(ADMIN))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string up to 255 characters: a retry with the same key and "
+        "body returns the first response; with another body, 409 `idempotency_conflict`.",
+    ),
+]

@@ -33,8 +33,8 @@ def run_write(
     now: datetime,
     body: BaseModel | None,
     handler: Handler,
+    key: str | None,
 ) -> Response:
-    key = request.headers.get("Idempotency-Key")
     with db.writer() as session:
         try:
             if key is not None:

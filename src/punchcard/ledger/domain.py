@@ -194,23 +194,28 @@ def plan_credit_reversal(
     still_pending: bool,
     own_lots: Sequence[LotView],
     other_lots: Sequence[LotView],
+    own_expired: int = 0,
 ) -> Plan:
-    """Take back credited points: from pending if not yet released, else from the credit's own
-    lot, then from other lots, and what was already spent becomes debt."""
+    """Take back credited points from wherever they are now, in this order: still pending;
+    left in the credit's own lot; expired from that lot unspent (written back from the expired
+    account, at no cost to the member, who never had the use of them); other lots; and what
+    the member already spent becomes debt."""
     counter = COUNTER_ACCOUNT[original_kind]
     if still_pending:
         legs = postings((Account.PENDING, -amount), (counter, amount))
         return Plan(Kind.REVERSAL, amount, legs, lifetime_delta=-amount)
-    own_total = sum(lot.remaining for lot in own_lots)
-    from_own = min(amount, own_total)
+    from_own = min(amount, sum(lot.remaining for lot in own_lots))
     moves = plan_consumption(own_lots, from_own) if from_own else []
-    other_total = sum(lot.remaining for lot in other_lots)
-    from_other = min(amount - from_own, other_total)
+    from_expired = min(amount - from_own, own_expired)
+    from_other = min(amount - from_own - from_expired, sum(lot.remaining for lot in other_lots))
     if from_other:
         moves += plan_consumption(other_lots, from_other)
-    to_debt = amount - from_own - from_other
+    to_debt = amount - from_own - from_expired - from_other
     legs = postings(
-        (Account.AVAILABLE, -(from_own + from_other)), (Account.DEBT, -to_debt), (counter, amount)
+        (Account.AVAILABLE, -(from_own + from_other)),
+        (Account.EXPIRED, -from_expired),
+        (Account.DEBT, -to_debt),
+        (counter, amount),
     )
     return Plan(Kind.REVERSAL, amount, legs, lot_moves=moves, lifetime_delta=-amount)
 

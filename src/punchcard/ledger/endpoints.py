@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from punchcard.api.deps import Admin, DbDep, NowDep, Reader, Writer
+from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.errors import InvalidInputError
 from punchcard.kit import cursor as cursors
 from punchcard.ledger import queries, reversals, service
+from punchcard.ledger.domain import Kind
 from punchcard.ledger.schemas import (
     AdjustmentIn,
     BalanceOut,
@@ -23,14 +24,16 @@ from punchcard.ledger.schemas import (
     TransactionPage,
 )
 from punchcard.programs import service as programs
+from punchcard.programs.domain import Scope
 
 router = APIRouter(prefix="/v1/members/{member_id}", tags=["ledger"])
 
 
 @router.get("/balance", response_model=BalanceOut, responses=errors(403, 404))
-def get_balance(member_id: int, who: Reader, db: DbDep) -> BalanceOut:
+def get_balance(member_id: int, who: Reader, db: DbDep, now: NowDep) -> BalanceOut:
+    """What the member can spend now: points past their expiry date are never counted."""
     with db.reader() as session:
-        return BalanceOut.of(queries.balance(session, who.program_id, member_id))
+        return BalanceOut.of(queries.balance(session, who.program_id, member_id, now))
 
 
 @router.get("/transactions", response_model=TransactionPage, responses=errors(403, 404))
@@ -75,7 +78,13 @@ def get_transaction(member_id: int, transaction_id: int, who: Reader, db: DbDep)
     "/spend", status_code=201, response_model=TransactionOut, responses=errors(400, 403, 404, 409)
 )
 def spend(
-    member_id: int, body: SpendIn, request: Request, who: Writer, db: DbDep, now: NowDep
+    member_id: int,
+    body: SpendIn,
+    request: Request,
+    who: Writer,
+    db: DbDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Spend available points, nearest-expiry first; 409 `insufficient_points` when short,
     409 `debt_outstanding` while the member owes points from a reversal."""
@@ -93,7 +102,7 @@ def spend(
         )
         return 201, TransactionOut.of(queries.transaction(session, program.id, member_id, tx_id))
 
-    return run_write(request, db, who, now, body, handler)
+    return run_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.post(
@@ -103,7 +112,13 @@ def spend(
     responses=errors(400, 403, 404, 409),
 )
 def adjust(
-    member_id: int, body: AdjustmentIn, request: Request, who: Admin, db: DbDep, now: NowDep
+    member_id: int,
+    body: AdjustmentIn,
+    request: Request,
+    who: Admin,
+    db: DbDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Credit (positive) or debit (negative) points by hand, with the reason recorded."""
 
@@ -121,7 +136,7 @@ def adjust(
         )
         return 201, TransactionOut.of(queries.transaction(session, program.id, member_id, tx_id))
 
-    return run_write(request, db, who, now, body, handler)
+    return run_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.post(
@@ -135,11 +150,14 @@ def reverse(
     transaction_id: int,
     body: ReversalIn,
     request: Request,
-    who: Admin,
+    who: Writer,
     db: DbDep,
     now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Reverse a credit, spend or adjustment, wholly or in part, as a new linked transaction."""
+    """Reverse a transaction, wholly or in part, as a new linked transaction. Storefront and
+    POS keys may reverse spends (a cancelled checkout); credits and adjustments need admin."""
+    only = None if Scope.ADMIN in who.scopes else frozenset({Kind.SPEND})
 
     def handler(session: Session) -> tuple[int, BaseModel]:
         program = programs.get_program(session, who.program_id)
@@ -152,7 +170,8 @@ def reverse(
             reason=body.reason,
             reference=body.reference,
             now=now,
+            only_kinds=only,
         )
         return 201, TransactionOut.of(queries.transaction(session, program.id, member_id, tx_id))
 
-    return run_write(request, db, who, now, body, handler)
+    return run_write(request, db, who, now, body, handler, idempotency_key)

@@ -30,7 +30,11 @@ class BalanceSummary:
     expiring: list[Expiring]
 
 
-def balance(session: Session, program_id: int, member_id: int) -> BalanceSummary:
+def balance(
+    session: Session, program_id: int, member_id: int, now: datetime | None = None
+) -> BalanceSummary:
+    """With `now`, points whose expiry has passed but that the job has not swept yet are left
+    out of `available` (the next write expires them anyway); without, stored values."""
     row = session.execute(
         select(Balance.available, Balance.pending, Balance.debt, Balance.lifetime_earned).where(
             Balance.program_id == program_id, Balance.member_id == member_id
@@ -49,12 +53,14 @@ def balance(session: Session, program_id: int, member_id: int) -> BalanceSummary
         .group_by(Lot.expires_at)
         .order_by(Lot.expires_at)
     ).all()
+    lots = [Expiring(int(points), at) for at, points in expiring if at is not None]
+    overdue = sum(e.points for e in lots if now is not None and e.expires_at <= now)
     return BalanceSummary(
-        row.available,
+        row.available - overdue,
         row.pending,
         row.debt,
         row.lifetime_earned,
-        [Expiring(int(points), at) for at, points in expiring if at is not None],
+        [e for e in lots if now is None or e.expires_at > now],
     )
 
 

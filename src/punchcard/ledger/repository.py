@@ -338,6 +338,22 @@ def lots_created_by(session: Session, tx_ids: Sequence[int]) -> list[LotView]:
     return [LotView(r.id, r.remaining, r.earned_at, r.expires_at) for r in rows]
 
 
+def expired_unspent(session: Session, original_id: int, lot_ids: Sequence[int]) -> int:
+    """Points of these lots that expired unspent, less what earlier reversals of the original
+    credit already wrote back from the expired account."""
+    expired = session.execute(
+        select(func.coalesce(func.sum(LotEntry.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LotEntry.transaction_id)
+        .where(LotEntry.lot_id.in_(lot_ids), LedgerTransaction.kind == Kind.EXPIRE.value)
+    ).scalar_one()
+    written_back = session.execute(
+        select(func.coalesce(func.sum(Posting.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+        .where(LedgerTransaction.reverses_id == original_id, Posting.account == "program:expired")
+    ).scalar_one()
+    return max(0, -int(expired) + int(written_back))
+
+
 def restorable_lots(session: Session, tx_id: int) -> list[tuple[int, int]]:
     """(lot id, points) a debit took and its earlier reversals have not yet given back,
     in the order the debit consumed them."""

@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from punchcard.errors import ForbiddenError
 from punchcard.ledger import repository as repo
 from punchcard.ledger.domain import (
     CREDIT_KINDS,
     REVERSIBLE_KINDS,
     BalanceView,
+    Kind,
     Plan,
     plan_credit_reversal,
     plan_debit_reversal,
@@ -28,7 +30,7 @@ from punchcard.ledger.errors import (
     ReversalTooLargeError,
     TransactionNotFoundError,
 )
-from punchcard.ledger.service import check_points, commit_plan, lock
+from punchcard.ledger.service import check_points, commit_plan, expire_overdue, lock
 from punchcard.programs.domain import ProgramSettings
 
 
@@ -43,14 +45,20 @@ def reverse(
     points: int | None = None,
     reference: str | None = None,
     meta: dict[str, Any] | None = None,
+    only_kinds: frozenset[Kind] | None = None,
 ) -> int:
     """Reverse all of a transaction, or `points` of it; several partial reversals may follow
-    each other until the original is used up."""
+    each other until the original is used up. `only_kinds` limits what the caller may reverse."""
     balance = lock(session, program.id, member_id)
     original = repo.get_transaction(session, program.id, member_id, transaction_id)
     if original is None:
         raise TransactionNotFoundError(
             f"transaction {transaction_id} not found", details={"transaction_id": transaction_id}
+        )
+    if only_kinds is not None and original.kind not in only_kinds:
+        raise ForbiddenError(
+            f"this key may not reverse a {original.kind.value} transaction; an admin key can",
+            details={"kind": original.kind.value},
         )
     if original.kind not in REVERSIBLE_KINDS:
         raise NotReversibleError(
@@ -70,6 +78,9 @@ def reverse(
             f"only {left} points of transaction {original.id} are left to reverse",
             details={"requested": amount, "reversible": left},
         )
+    balance, _ = expire_overdue(
+        session, program, member_id, now, balance, repo.open_lots(session, program.id, member_id)
+    )
     plan = _plan(session, program, member_id, original, amount, balance)
     header = repo.TransactionHeader(
         program.id, member_id, reason, reference, now, now, reverses_id=original.id, meta=meta
@@ -79,6 +90,16 @@ def reverse(
     if pending is not None and pending.status == "pending":
         status = "voided" if pending.remaining == amount else "pending"
         repo.resolve_pending(session, pending.id, take=amount, status=status, resolved_tx=None)
+    if plan.lot_moves and original.kind not in CREDIT_KINDS:
+        # Points given back to a lot whose date has passed expire at once.
+        expire_overdue(
+            session,
+            program,
+            member_id,
+            now,
+            balance.after(plan.delta()),
+            repo.open_lots(session, program.id, member_id),
+        )
     return tx_id
 
 
@@ -99,13 +120,18 @@ def _plan(
         sources = [original.id]
         if pending is not None and pending.resolved_transaction_id is not None:
             sources.append(pending.resolved_transaction_id)
-        own = [lot for lot in repo.lots_created_by(session, sources) if lot.remaining > 0]
-        own_ids = {lot.id for lot in own}
+        created = repo.lots_created_by(session, sources)
+        own_ids = {lot.id for lot in created}
         others = [
             lot for lot in repo.open_lots(session, program.id, member_id) if lot.id not in own_ids
         ]
         return plan_credit_reversal(
-            original.kind, amount, still_pending=False, own_lots=own, other_lots=others
+            original.kind,
+            amount,
+            still_pending=False,
+            own_lots=[lot for lot in created if lot.remaining > 0],
+            other_lots=others,
+            own_expired=repo.expired_unspent(session, original.id, sorted(own_ids)),
         )
     restorable = repo.restorable_lots(session, original.id)
     return plan_debit_reversal(original.kind, amount, balance, restorable)

@@ -19,6 +19,7 @@ from punchcard.ledger.domain import (
     MAX_POINTS,
     BalanceView,
     Kind,
+    LotView,
     Plan,
     plan_credit,
     plan_debit,
@@ -120,6 +121,8 @@ def debit(
     if kind not in DEBIT_KINDS:
         raise ValueError(f"{kind} is not a debit")
     balance = lock(session, program.id, member_id)
+    lots = repo.open_lots(session, program.id, member_id)
+    balance, lots = expire_overdue(session, program, member_id, now, balance, lots)
     if kind is Kind.SPEND and balance.debt > 0:
         raise DebtOutstandingError(
             f"the member owes {balance.debt} points from a reversal and cannot spend until "
@@ -131,9 +134,30 @@ def debit(
             f"{points} points requested, {balance.available} available",
             details={"requested": points, "available": balance.available},
         )
-    plan = plan_debit(kind, points, balance, repo.open_lots(session, program.id, member_id))
+    plan = plan_debit(kind, points, balance, lots)
     header = repo.TransactionHeader(program.id, member_id, reason, reference, now, now, meta=meta)
     return commit_plan(session, header, plan)
+
+
+def expire_overdue(
+    session: Session,
+    program: ProgramSettings,
+    member_id: int,
+    now: datetime,
+    balance: BalanceView,
+    lots: list[LotView],
+) -> tuple[BalanceView, list[LotView]]:
+    """Expire, inside the caller's transaction, lots whose date has passed but that the job
+    has not reached yet: expiry is decided by the clock, never by when the job last ran.
+    Costs no query when nothing is overdue (the usual case): the caller's lots are reused."""
+    due = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
+    plan = plan_expiry(due)
+    if plan is None:
+        return balance, lots
+    header = repo.TransactionHeader(program.id, member_id, "points expired", None, now, now)
+    commit_plan(session, header, plan)
+    due_ids = {lot.id for lot in due}
+    return balance.after(plan.delta()), [lot for lot in lots if lot.id not in due_ids]
 
 
 def expire_member(

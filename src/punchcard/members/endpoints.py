@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from punchcard.api.deps import DbDep, NowDep, Reader, Writer
+from punchcard.api.deps import DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.errors import InvalidInputError
@@ -24,10 +24,18 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
     "",
     status_code=201,
     response_model=MemberOut,
-    responses={200: {"model": MemberOut, "description": "Already enrolled"}, **errors(400, 403)},
+    responses={
+        200: {"model": MemberOut, "description": "Already enrolled"},
+        **errors(400, 403, 409),
+    },
 )
 def enrol_member(
-    body: MemberCreate, request: Request, who: Writer, db: DbDep, now: NowDep
+    body: MemberCreate,
+    request: Request,
+    who: Writer,
+    db: DbDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Enrol a member; the same `external_id` again returns 200 and the existing member."""
 
@@ -37,10 +45,10 @@ def enrol_member(
         )
         return (201 if created else 200), MemberOut.of(member)
 
-    return run_write(request, db, who, now, body, handler)
+    return run_write(request, db, who, now, body, handler, idempotency_key)
 
 
-@router.get("", response_model=MemberPage, responses=errors(400, 403))
+@router.get("", response_model=MemberPage, responses=errors(403))
 def find_members(
     who: Reader,
     db: DbDep,
@@ -91,9 +99,15 @@ def get_member(member_id: int, who: Reader, db: DbDep) -> MemberOut:
         return MemberOut.of(service.get(session, program_id=who.program_id, member_id=member_id))
 
 
-@router.patch("/{member_id}", response_model=MemberOut, responses=errors(400, 403, 404))
+@router.patch("/{member_id}", response_model=MemberOut, responses=errors(400, 403, 404, 409))
 def update_member(
-    member_id: int, body: MemberPatch, request: Request, who: Writer, db: DbDep, now: NowDep
+    member_id: int,
+    body: MemberPatch,
+    request: Request,
+    who: Writer,
+    db: DbDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Change contact details; fields left out stay as they are, `null` clears one."""
 
@@ -107,7 +121,7 @@ def update_member(
         )
         return 200, MemberOut.of(member)
 
-    return run_write(request, db, who, now, body, handler)
+    return run_write(request, db, who, now, body, handler, idempotency_key)
 
 
 _CARD = {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "The QR code"}

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from punchcard.errors import ConflictError, InvalidInputError
+from punchcard.kit import luhn
 from punchcard.ledger import service as ledger
 from punchcard.ledger.errors import MemberNotFoundError
 from punchcard.members import repository as repo
@@ -39,6 +40,8 @@ def _clean(field: str, value: Any, today: date) -> Any:
             return normalise_phone(value)
         if field == "birthday":
             return check_birthday(value, today)
+        if field == "card_number" and not luhn.is_valid(value):
+            raise IdentifierError("card number is mistyped: its check digit does not match")
     except IdentifierError as exc:
         raise InvalidIdentifierError(str(exc), details={"field": field}) from exc
     return value

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from punchcard.api.deps import Admin, DbDep, NowDep, Reader
+from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader
 from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.programs import service
@@ -29,9 +29,14 @@ def get_program(who: Reader, db: DbDep) -> ProgramOut:
         return ProgramOut.of(service.get_program(session, who.program_id))
 
 
-@router.patch("/v1/program", response_model=ProgramOut, responses=errors(400, 403))
+@router.patch("/v1/program", response_model=ProgramOut, responses=errors(400, 403, 409))
 def update_program(
-    body: ProgramPatch, request: Request, who: Admin, db: DbDep, now: NowDep
+    body: ProgramPatch,
+    request: Request,
+    who: Admin,
+    db: DbDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Change settings; new expiry and pending rules apply to points earned from now on."""
 
@@ -40,7 +45,7 @@ def update_program(
         program = service.update_program(session, who.program_id, changes=changes, now=now)
         return 200, ProgramOut.of(program)
 
-    return run_write(request, db, who, now, body, handler)
+    return run_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get("/v1/api-keys", response_model=ApiKeyList, responses=errors(403))
@@ -65,21 +70,22 @@ def list_keys(who: Admin, db: DbDep) -> ApiKeyList:
 @router.post(
     "/v1/api-keys", status_code=201, response_model=NewApiKeyOut, responses=errors(400, 403)
 )
-def create_key(
-    body: ApiKeyCreate, request: Request, who: Admin, db: DbDep, now: NowDep
-) -> Response:
-    def handler(session: Session) -> tuple[int, BaseModel]:
+def create_key(body: ApiKeyCreate, who: Admin, db: DbDep, now: NowDep) -> NewApiKeyOut:
+    """Create a key. Not idempotent on purpose: replaying would mean keeping the plain key,
+    and only its hash is ever stored. An `Idempotency-Key` header is ignored here."""
+    with db.writer() as session:
         key = service.create_api_key(
             session, program_id=who.program_id, scopes=tuple(body.scopes), now=now, name=body.name
         )
-        return 201, NewApiKeyOut(id=key.id, api_key=key.api_key, scopes=list(key.scopes))
+        session.commit()
+    return NewApiKeyOut(id=key.id, api_key=key.api_key, scopes=list(key.scopes))
 
-    return run_write(request, db, who, now, body, handler)
 
-
-@router.delete("/v1/api-keys/{key_id}", status_code=204, responses=errors(403, 404))
+@router.delete("/v1/api-keys/{key_id}", status_code=204, responses=errors(403, 404, 409))
 def revoke_key(key_id: int, who: Admin, db: DbDep, now: NowDep) -> Response:
     with db.writer() as session:
-        service.revoke_api_key(session, program_id=who.program_id, key_id=key_id, now=now)
+        service.revoke_api_key(
+            session, program_id=who.program_id, key_id=key_id, now=now, keep_an_admin=True
+        )
         session.commit()
     return Response(status_code=204)

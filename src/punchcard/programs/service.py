@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from punchcard.errors import InvalidInputError, NotFoundError
+from punchcard.errors import ConflictError, InvalidInputError, NotFoundError
 from punchcard.kit.hashing import sha256_hex
 from punchcard.programs import repository as repo
 from punchcard.programs.domain import ExpiryPolicy, ProgramSettings, Scope, validate_expiry
@@ -154,6 +154,19 @@ def list_api_keys(session: Session, program_id: int) -> list[Any]:
     return repo.list_keys(session, program_id)
 
 
-def revoke_api_key(session: Session, *, program_id: int, key_id: int, now: datetime) -> None:
-    if not repo.revoke_key(session, program_id, key_id, now):
+def revoke_api_key(
+    session: Session, *, program_id: int, key_id: int, now: datetime, keep_an_admin: bool = False
+) -> None:
+    """Revoke a key. Through the API (`keep_an_admin`) the program's last live admin key cannot
+    be revoked, so a program is never locked out of its own API; the CLI can."""
+    live = [k for k in repo.list_keys(session, program_id) if k.revoked_at is None]
+    target = next((k for k in live if k.id == key_id), None)
+    if target is None:
         raise KeyNotFoundError(f"api key {key_id} not found or already revoked")
+    admins = [k for k in live if Scope.ADMIN.value in k.scopes.split(",")]
+    if keep_an_admin and [k.id for k in admins] == [key_id]:
+        raise ConflictError(
+            "this is the program's last admin key; create another before revoking it",
+            code="last_admin_key",
+        )
+    repo.revoke_key(session, program_id, key_id, now)
