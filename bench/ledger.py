@@ -236,9 +236,8 @@ def main() -> int:
                 check=False,
             )
             results[name]["verify"] = check.stdout.strip()
-    print(
-        f"{'database':<11} {'path':<8} {'credits/s':>10} {'spends/s':>10} {'p50 ms':>14} {'p99 ms':>14} errors"
-    )
+    header = ("database", "path", "credits/s", "spends/s", "p50 ms", "p99 ms")
+    print("{:<11} {:<8} {:>10} {:>10} {:>14} {:>14} errors".format(*header))
     for name, r in results.items():
         s = r["service"]
         print(f"{name:<11} {'service':<8} {s['credits_per_s']:>10.0f} {s['spends_per_s']:>10.0f}")
