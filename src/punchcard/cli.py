@@ -71,8 +71,10 @@ def _url(db: str | None) -> str:
 
 
 @contextmanager
-def database(db: str | None, *, upgrade_sqlite: bool = True) -> Iterator[Database]:
-    """Open the database for one command, with every expected failure as one line."""
+def database(db: str | None, *, upgrade: bool = False) -> Iterator[Database]:
+    """Open the database for one command, with every expected failure as one line. SQLite is
+    brought to the current schema (or any database, with `upgrade`); an out-of-date
+    PostgreSQL schema is refused."""
     url = _url(db)
     try:
         handle = open_database(url)
@@ -81,7 +83,7 @@ def database(db: str | None, *, upgrade_sqlite: bool = True) -> Iterator[Databas
     except Exception as exc:  # a malformed URL or a missing driver
         fail(f"cannot open database {url!r}: {exc}")
     try:
-        if is_sqlite(url) and upgrade_sqlite:
+        if upgrade or is_sqlite(url):
             migrate.upgrade(handle.engine)
         elif not migrate.is_up_to_date(handle.engine):
             fail(f"the database schema is out of date: run `punchcard db upgrade --db {url}` first")
@@ -142,20 +144,8 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Bring the database to the current schema (safe to run again)."""
-    url = _url(db)
-    try:
-        handle = open_database(url)
-    except ValidationError:  # a bad PUNCHCARD_* variable: main() names it
-        raise
-    except Exception as exc:  # a malformed URL or a missing driver
-        fail(f"cannot open database {url!r}: {exc}")
-    try:
-        migrate.upgrade(handle.engine)
+    with database(db, upgrade=True) as handle:
         print(f"schema at {migrate.current_revision(handle.engine)} (head)")
-    except OperationalError as exc:
-        fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
-    finally:
-        handle.dispose()
 
 
 @program_app.command("create")

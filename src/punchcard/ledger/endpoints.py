@@ -100,7 +100,7 @@ def spend(
             reference=body.reference,
             now=now,
         )
-        return 201, TransactionOut.of(queries.transaction(session, program.id, member_id, tx_id))
+        return 201, _written(session, program.id, member_id, tx_id)
 
     return run_write(request, db, who, now, body, handler, idempotency_key)
 
@@ -134,7 +134,7 @@ def adjust(
             now=now,
             meta={"api_key_id": who.key_id},
         )
-        return 201, TransactionOut.of(queries.transaction(session, program.id, member_id, tx_id))
+        return 201, _written(session, program.id, member_id, tx_id)
 
     return run_write(request, db, who, now, body, handler, idempotency_key)
 
@@ -172,6 +172,10 @@ def reverse(
             now=now,
             only_kinds=only,
         )
-        return 201, TransactionOut.of(queries.transaction(session, program.id, member_id, tx_id))
+        return 201, _written(session, program.id, member_id, tx_id)
 
     return run_write(request, db, who, now, body, handler, idempotency_key)
+
+
+def _written(session: Session, program_id: int, member_id: int, tx_id: int) -> TransactionOut:
+    return TransactionOut.of(queries.transaction(session, program_id, member_id, tx_id))
