@@ -215,14 +215,20 @@ def main() -> int:
     parser.add_argument("--ops", type=int, default=2000)
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="One database only.")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         targets = {
             "sqlite": (f"sqlite:///{tmp}/bench.db", 1),
-            "postgresql": (_pg_database("punchcard_bench"), 2),
+            "postgresql": (
+                _pg_database("punchcard_bench") if args.only != "sqlite" else "",
+                2,
+            ),
         }
         for name, (url, workers) in targets.items():
+            if args.only and name != args.only:
+                continue
             db, program, ids, key = _setup(url)
             results[name] = {"service": bench_service(db, program, ids, args.ops)}
             db.dispose()

@@ -22,9 +22,10 @@ log = logging.getLogger("punchcard")
 DESCRIPTION = """
 Punchcard turns what customers do into points, tiers and rewards.
 
-Authenticate with a program's API key: `Authorization: Bearer pc_...`. Every write accepts an
-`Idempotency-Key` header: a retry with the same key and body gets the first response back,
-byte for byte; the same key with another body gets 409 `idempotency_conflict`.
+Authenticate with a program's API key: `Authorization: Bearer pc_...`. Every write (except
+creating an API key, whose plain key is never stored) accepts an `Idempotency-Key` header:
+a retry with the same key and body gets the first response back, byte for byte; the same key
+with another body gets 409 `idempotency_conflict`.
 Errors are `{"error": {"code", "message", "details"}}` with a stable `code`.
 """
 

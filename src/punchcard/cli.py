@@ -269,7 +269,7 @@ def _parse_now(value: str | None) -> datetime:
 @jobs_app.command("run")
 def jobs_run(
     db: DbOption = None,
-    now: Annotated[str | None, typer.Option(help="Simulated time, ISO 8601 [default: now]")] = None,
+    now: Annotated[str | None, typer.Option(help="Simulated time, ISO 8601 (default: now)")] = None,
 ) -> None:
     """Run every periodic job once, as of --now."""
     moment = _parse_now(now)
@@ -293,12 +293,12 @@ def worker(
         try:
             while True:
                 report = run_all(handle, now=utcnow(), settings=settings)
-                err.print(f"{utcnow().isoformat()} {report.summary()}", markup=False)
+                print(f"{utcnow().isoformat()} {report.summary()}", file=sys.stderr, flush=True)
                 if once:
                     return
                 time.sleep(pause)
         except KeyboardInterrupt:
-            err.print("worker stopped")
+            print("worker stopped", file=sys.stderr)
 
 
 @app.command()

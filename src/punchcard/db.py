@@ -7,6 +7,7 @@ Read-only sessions start a deferred transaction so that readers never wait for w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from punchcard.config import Settings
 
 READ_ONLY = "punchcard_read_only"
+_HOLDS_LOCK = "punchcard_holds_writer_lock"
 
 
 def is_sqlite(url: str) -> bool:
@@ -36,6 +38,11 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    # SQLite has one writer at a time. Threads of this process queue on a lock instead of on
+    # SQLite's busy handler, whose sleep-and-retry backoff turns contention into seconds of
+    # tail latency; other processes still meet the busy timeout.
+    writer_lock = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin event issue BEGIN itself instead of pysqlite's implicit one.
@@ -51,8 +58,22 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
-        else:
+            return
+        if not writer_lock.acquire(timeout=busy_timeout_ms / 1000):
+            raise TimeoutError("timed out waiting for the SQLite write lock")
+        conn.info[_HOLDS_LOCK] = True
+        try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_LOCK, False):
+            writer_lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 @dataclass(frozen=True)

@@ -401,3 +401,11 @@ def test_card_of_an_unknown_member_is_404(api: Api) -> None:
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "member_not_found"
+
+
+def test_a_card_number_typed_with_spaces_or_dashes_is_found(api: Api) -> None:
+    member = enrol(api)
+    number = member["card_number"]
+    spaced = " ".join(number[i : i + 4] for i in range(0, 16, 4))
+    assert found_ids(api, card_number=spaced) == [member["id"]]
+    assert found_ids(api, card_number=spaced.replace(" ", "-")) == [member["id"]]

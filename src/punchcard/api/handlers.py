@@ -81,7 +81,7 @@ def install(app: FastAPI) -> None:
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(
-            _body("database_unavailable", "the database is not answering; retry later"),
+            _body("database_unavailable", "the database is busy or not answering; retry later"),
             503,
             headers={"Retry-After": "5"},
         )

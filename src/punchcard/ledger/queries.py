@@ -34,7 +34,8 @@ def balance(
     session: Session, program_id: int, member_id: int, now: datetime | None = None
 ) -> BalanceSummary:
     """With `now`, points whose expiry has passed but that the job has not swept yet are left
-    out of `available` (the next write expires them anyway); without, stored values."""
+    out of `available` (the job, or the member's next spend or reversal, expires them);
+    without, the stored values."""
     row = session.execute(
         select(Balance.available, Balance.pending, Balance.debt, Balance.lifetime_earned).where(
             Balance.program_id == program_id, Balance.member_id == member_id

@@ -57,7 +57,7 @@ def reverse(
         )
     if only_kinds is not None and original.kind not in only_kinds:
         raise ForbiddenError(
-            f"this key may not reverse a {original.kind.value} transaction; an admin key can",
+            f"this key may not reverse {original.kind.value} transactions; an admin key can",
             details={"kind": original.kind.value},
         )
     if original.kind not in REVERSIBLE_KINDS:

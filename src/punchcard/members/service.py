@@ -40,8 +40,11 @@ def _clean(field: str, value: Any, today: date) -> Any:
             return normalise_phone(value)
         if field == "birthday":
             return check_birthday(value, today)
-        if field == "card_number" and not luhn.is_valid(value):
-            raise IdentifierError("card number is mistyped: its check digit does not match")
+        if field == "card_number":
+            digits = "".join(value.replace("-", " ").split())
+            if not luhn.is_valid(digits):
+                raise IdentifierError("card number is mistyped: its check digit does not match")
+            return digits
     except IdentifierError as exc:
         raise InvalidIdentifierError(str(exc), details={"field": field}) from exc
     return value
