@@ -12,10 +12,12 @@ from punchcard import __version__
 from punchcard.api import handlers
 from punchcard.config import Settings
 from punchcard.db import Database, open_database
+from punchcard.events.endpoints import router as events_router
 from punchcard.kit.clock import Clock, utcnow
 from punchcard.ledger.endpoints import router as ledger_router
 from punchcard.members.endpoints import router as members_router
 from punchcard.programs.endpoints import router as programs_router
+from punchcard.rules.endpoints import router as rules_router
 
 log = logging.getLogger("punchcard")
 
@@ -42,6 +44,8 @@ def create_app(
     app.include_router(programs_router)
     app.include_router(members_router)
     app.include_router(ledger_router)
+    app.include_router(events_router)
+    app.include_router(rules_router)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Database down"}})
     def health() -> JSONResponse:

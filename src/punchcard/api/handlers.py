@@ -48,9 +48,14 @@ def _classify(error: dict[str, Any]) -> str:
 
 
 def validation_response(exc: RequestValidationError) -> JSONResponse:
-    errors = list(exc.errors())
+    status, body = validation_body(list(exc.errors()))
+    return JSONResponse(body, status)
+
+
+def validation_body(errors: list[Any]) -> tuple[int, dict[str, Any]]:
+    """The status and error body for pydantic's errors, shared with batch items."""
     if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse(_body("malformed_json", "the request body is not valid JSON"), 400)
+        return 400, _body("malformed_json", "the request body is not valid JSON")
     items = [
         {"field": _field(tuple(e.get("loc", ()))), "type": e.get("type"), "message": e.get("msg")}
         for e in errors
@@ -59,7 +64,7 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     message = f"{first['field']}: {first['message']}"
     if len(items) > 1:
         message += f" (and {len(items) - 1} more)"
-    return JSONResponse(_body(_classify(errors[0]), message, {"errors": items}), 422)
+    return 422, _body(_classify(errors[0]), message, {"errors": items})
 
 
 def install(app: FastAPI) -> None:

@@ -1,27 +1,37 @@
 """All tables on one metadata; importing this package registers every one of them."""
 
 from punchcard.models.api_key import ApiKey
+from punchcard.models.award import Award
 from punchcard.models.balance import Balance
 from punchcard.models.base import Base
+from punchcard.models.event import Event
 from punchcard.models.idempotency_key import IdempotencyKey
 from punchcard.models.ledger_transaction import LedgerTransaction
 from punchcard.models.lot import Lot
 from punchcard.models.lot_entry import LotEntry
 from punchcard.models.member import Member
+from punchcard.models.order import Order
 from punchcard.models.pending_credit import PendingCredit
 from punchcard.models.posting import Posting
 from punchcard.models.program import Program
+from punchcard.models.rule_budget import RuleBudget
+from punchcard.models.rule_set import RuleSetVersion
 
 __all__ = [
     "ApiKey",
+    "Award",
     "Balance",
     "Base",
+    "Event",
     "IdempotencyKey",
     "LedgerTransaction",
     "Lot",
     "LotEntry",
     "Member",
+    "Order",
     "PendingCredit",
     "Posting",
     "Program",
+    "RuleBudget",
+    "RuleSetVersion",
 ]

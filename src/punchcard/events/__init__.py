@@ -1,0 +1,1 @@
+"""Events: what members do, turned into points by the program's rules."""

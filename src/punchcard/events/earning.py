@@ -1,0 +1,66 @@
+"""From an event to awards: the facts rules look at, cap usage, budgets, and the evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from punchcard.events import repository as repo
+from punchcard.rules import repository as rules_repo
+from punchcard.rules import service as rules
+from punchcard.rules.domain import Evaluation, Facts, evaluate
+
+
+@dataclass(frozen=True)
+class Earned:
+    version: int
+    evaluation: Evaluation
+    budgeted: dict[str, int]  # rule id -> points this evaluation takes from its budget
+
+
+def period_bounds(moment: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """Calendar day, ISO week (Monday first) and month of `moment`, in UTC."""
+    day = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    week = day - timedelta(days=day.weekday())
+    month = datetime(moment.year, moment.month, 1, tzinfo=UTC)
+    next_month = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
+    return {
+        "day": (day, day + timedelta(days=1)),
+        "week": (week, week + timedelta(days=7)),
+        "month": (month, next_month),
+    }
+
+
+def earn(
+    session: Session,
+    *,
+    program_id: int,
+    member_id: int | None,
+    facts: Facts,
+    lock_budgets: bool,
+) -> Earned:
+    """Evaluate the rules in force. Budget counters of the rules that could apply are locked
+    (when writing) so that concurrent events never overspend a campaign."""
+    current = rules.in_force(session, program_id)
+    relevant = [r for r in current.rules.rules if r.active and facts.type in r.events]
+    capped = [r.id for r in relevant if r.caps]
+    budgeted = [r.id for r in relevant if r.budget is not None]
+    cap_used = (
+        repo.cap_usage(session, program_id, member_id, capped, period_bounds(facts.occurred_at))
+        if member_id is not None
+        else {}
+    )
+    if lock_budgets:
+        budget_used = rules_repo.lock_budgets(session, program_id, budgeted)
+    else:
+        budget_used = rules_repo.spent(session, program_id, budgeted)
+    evaluation = evaluate(current.rules, facts, cap_used=cap_used, budget_used=budget_used)
+    spent = {a.rule_id: a.points for a in evaluation.awards if a.rule_id in budgeted}
+    return Earned(current.version, evaluation, spent)
+
+
+def money(value: Decimal | str | int) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))

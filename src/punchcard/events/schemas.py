@@ -1,0 +1,85 @@
+"""Event request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from punchcard.api.schemas import Request
+from punchcard.kit.clock import as_utc
+from punchcard.members.domain import Channel
+
+
+class MemberRef(Request):
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    card_number: str | None = Field(None, min_length=1, max_length=30)
+    id: int | None = Field(None, strict=True, ge=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MemberRef:
+        given = [v for v in (self.external_id, self.card_number, self.id) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of external_id, card_number or id")
+        return self
+
+
+class EventIn(Request):
+    id: str = Field(min_length=1, max_length=200, description="The source's own event id.")
+    type: str = Field(min_length=3, max_length=100, examples=["order.placed"])
+    member: MemberRef
+    occurred_at: datetime
+    channel: Channel = Channel.OTHER
+    store_id: str | None = Field(None, min_length=1, max_length=100)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("occurred_at needs a time zone, e.g. 2026-11-27T10:00:00Z")
+        return as_utc(value)
+
+
+class Points(BaseModel):
+    awarded: int = Field(description="Available now.")
+    pending: int = Field(description="Waiting for the return window.")
+    reversed: int = Field(description="Taken back by a refund or cancellation.")
+
+
+class AwardOut(BaseModel):
+    rule_id: str
+    rule_version: int | None
+    points: int
+    reason: str
+
+
+class EventResult(BaseModel):
+    event_id: str
+    type: str
+    member_id: int | None
+    transaction_id: int | None
+    points: Points
+    awards: list[AwardOut]
+    dry_run: bool
+    order_id: str | None = None
+    order_status: str | None = None
+    reversed_awards: list[dict[str, Any]] | None = None
+
+
+class BatchIn(Request):
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class BatchItem(BaseModel):
+    index: int
+    status: int = Field(description="The HTTP status this event alone would have had.")
+    result: EventResult | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    accepted: int
+    rejected: int
+    items: list[BatchItem]

@@ -1,0 +1,36 @@
+"""Events received from the store, the app and the till; the source's id makes them unique."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from punchcard.models.base import Base
+from punchcard.models.types import BigId, UTCDateTime
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("program_id", "source_id"),
+        Index("ix_events_member", "program_id", "member_id"),
+        Index("ix_events_transaction_id", "transaction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
+    source_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100))
+    member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(10))
+    store_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    data: Mapped[str] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    explanation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    transaction_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transactions.id"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

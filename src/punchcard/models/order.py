@@ -1,0 +1,35 @@
+"""Orders as the loyalty program saw them, with what has been refunded so far."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, PrimaryKeyConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from punchcard.models.base import Base
+from punchcard.models.types import BigId, UTCDateTime
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        PrimaryKeyConstraint("program_id", "order_id"),
+        Index("ix_orders_member", "program_id", "member_id", "placed_at"),
+    )
+
+    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
+    order_id: Mapped[str] = mapped_column(String(200))
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
+    transaction_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transactions.id"), nullable=True
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    lines: Mapped[str] = mapped_column(Text)
+    refunded_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    refunded_quantities: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Declarative earning rules: conditions, effects, caps, budgets and stacking."""

@@ -1,0 +1,302 @@
+"""Rule evaluation: pure functions over plain values. No I/O, so every case is unit-tested and
+the same code serves live events, dry runs, bulk imports and explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PERIODS = ("day", "week", "month", "lifetime")
+ROUNDING = {"down": ROUND_FLOOR, "nearest": ROUND_HALF_UP, "up": ROUND_CEILING}
+
+
+class Stacking(StrEnum):
+    STACK = "stack"
+    BEST_OF = "best_of"
+    EXCLUSIVE = "exclusive"
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    category: str | None
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a rule may look at: the event and, where known, the member."""
+
+    type: str
+    occurred_at: datetime
+    channel: str
+    store_id: str | None
+    amount: Decimal | None
+    lines: tuple[Line, ...] = ()
+    tier: str | None = None
+    first_order: bool | None = None
+
+
+@dataclass(frozen=True)
+class Conditions:
+    channels: frozenset[str] | None = None
+    stores: frozenset[str] | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    skus: frozenset[str] | None = None
+    categories: frozenset[str] | None = None
+    tiers: frozenset[str] | None = None
+    first_order: bool | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    days_of_week: frozenset[str] | None = None
+    time_from: time | None = None
+    time_until: time | None = None
+
+
+@dataclass(frozen=True)
+class Effect:
+    type: str  # per_currency_unit | per_line | fixed | multiplier
+    points: int = 0
+    unit: Decimal = Decimal(1)
+    rounding: str = "down"
+    factor: Decimal = Decimal(1)
+    skus: frozenset[str] | None = None
+    categories: frozenset[str] | None = None
+
+    @property
+    def is_multiplier(self) -> bool:
+        return self.type == "multiplier"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    events: frozenset[str]
+    effect: Effect
+    conditions: Conditions = field(default_factory=Conditions)
+    active: bool = True
+    priority: int = 0
+    stacking: Stacking = Stacking.STACK
+    caps: Mapping[str, int] = field(default_factory=dict)
+    budget: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Award:
+    rule_id: str
+    rule_name: str
+    points: int
+    raw_points: int
+    lines: tuple[int, ...]
+    cut_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    awards: tuple[Award, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(a.points for a in self.awards)
+
+
+def _line_matches(
+    line: Line, skus: frozenset[str] | None, categories: frozenset[str] | None
+) -> bool:
+    if skus is None and categories is None:
+        return True
+    return (skus is not None and line.sku in skus) or (
+        categories is not None and line.category in categories
+    )
+
+
+def _in_window(moment: time, start: time, end: time) -> bool:
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end  # wraps midnight
+
+
+def failed_condition(c: Conditions, f: Facts) -> str | None:
+    """The name of the first condition that does not hold, or None when all hold."""
+    checks: list[tuple[str, bool]] = [
+        ("channels", c.channels is None or f.channel in c.channels),
+        ("stores", c.stores is None or f.store_id in c.stores),
+        ("min_amount", c.min_amount is None or (f.amount is not None and f.amount >= c.min_amount)),
+        ("max_amount", c.max_amount is None or (f.amount is not None and f.amount <= c.max_amount)),
+        ("skus", c.skus is None or any(line.sku in c.skus for line in f.lines)),
+        (
+            "categories",
+            c.categories is None or any(line.category in c.categories for line in f.lines),
+        ),
+        ("tiers", c.tiers is None or (f.tier is not None and f.tier in c.tiers)),
+        ("first_order", c.first_order is None or f.first_order is c.first_order),
+        ("starts_at", c.starts_at is None or f.occurred_at >= c.starts_at),
+        ("ends_at", c.ends_at is None or f.occurred_at < c.ends_at),
+        ("days_of_week", c.days_of_week is None or DAYS[f.occurred_at.weekday()] in c.days_of_week),
+    ]
+    if c.time_from is not None and c.time_until is not None:
+        moment = f.occurred_at.time().replace(tzinfo=None)
+        checks.append(("time_from", _in_window(moment, c.time_from, c.time_until)))
+    return next((name for name, ok in checks if not ok), None)
+
+
+def split(total: int, weights: Sequence[Decimal]) -> tuple[int, ...]:
+    """Split `total` in proportion to `weights` with the largest-remainder method, so the parts
+    always add up to the total exactly."""
+    weight_sum = sum(weights, Decimal(0))
+    if not weights or weight_sum <= 0:
+        return tuple(0 for _ in weights)
+    exact = [Decimal(total) * w / weight_sum for w in weights]
+    parts = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return tuple(parts)
+
+
+def raw_award(rule: Rule, facts: Facts) -> tuple[int, tuple[int, ...]]:
+    """Points before caps, and their attribution to the event's lines."""
+    effect = rule.effect
+    lines = facts.lines
+    if effect.type == "fixed":
+        return effect.points, ()
+    if effect.type == "per_line":
+        weights = [
+            Decimal(ln.quantity)
+            if _line_matches(ln, effect.skus, effect.categories)
+            else Decimal(0)
+            for ln in lines
+        ]
+        parts = tuple(int(w) * effect.points for w in weights)
+        return sum(parts), parts
+    # per_currency_unit
+    filtered = effect.skus is not None or effect.categories is not None
+    if filtered:
+        weights = [
+            ln.amount if _line_matches(ln, effect.skus, effect.categories) else Decimal(0)
+            for ln in lines
+        ]
+        amount = sum(weights, Decimal(0))
+    else:
+        weights = [ln.amount for ln in lines]
+        amount = facts.amount if facts.amount is not None else Decimal(0)
+    points = int(
+        (amount / effect.unit * effect.points).to_integral_value(rounding=ROUNDING[effect.rounding])
+    )
+    points = max(points, 0)
+    return points, split(points, weights) if lines else ()
+
+
+def _cut(
+    rule: Rule,
+    points: int,
+    cap_used: Mapping[str, Mapping[str, int]],
+    budget_used: Mapping[str, int],
+) -> tuple[int, str | None]:
+    cut_by = None
+    used = cap_used.get(rule.id, {})
+    for period in PERIODS:
+        limit = rule.caps.get(period)
+        if limit is not None:
+            room = max(limit - used.get(period, 0), 0)
+            if points > room:
+                points, cut_by = room, f"cap:{period}"
+    if rule.budget is not None:
+        room = max(rule.budget - budget_used.get(rule.id, 0), 0)
+        if points > room:
+            points, cut_by = room, "budget"
+    return points, cut_by
+
+
+def _scale(parts: tuple[int, ...], points: int) -> tuple[int, ...]:
+    if not parts:
+        return ()
+    return split(points, [Decimal(p) for p in parts])
+
+
+def _best(candidates: list[tuple[Rule, int]]) -> set[str]:
+    """Ids of best_of rules that lose to a better best_of rule."""
+    best = [(r, v) for r, v in candidates if r.stacking is Stacking.BEST_OF]
+    if len(best) < 2:
+        return set()
+    winner = max(best, key=lambda rv: rv[1])  # max keeps the first of equals: priority order
+    return {r.id for r, _ in best if r.id != winner[0].id}
+
+
+def evaluate(
+    rules: RuleSet,
+    facts: Facts,
+    *,
+    cap_used: Mapping[str, Mapping[str, int]] | None = None,
+    budget_used: Mapping[str, int] | None = None,
+) -> Evaluation:
+    cap_used = cap_used or {}
+    budget_used = budget_used or {}
+    skipped: list[tuple[str, str]] = []
+    ordered = sorted(
+        (r for r in rules.rules if r.active and facts.type in r.events),
+        key=lambda r: -r.priority,
+    )
+    candidates = []
+    for rule in ordered:
+        failed = failed_condition(rule.conditions, facts)
+        if failed:
+            skipped.append((rule.id, f"condition {failed}"))
+        else:
+            candidates.append(rule)
+    exclusive = next((r for r in candidates if r.stacking is Stacking.EXCLUSIVE), None)
+    if exclusive is not None:
+        skipped += [
+            (r.id, f"exclusive rule {exclusive.id} applied")
+            for r in candidates
+            if r is not exclusive
+        ]
+        candidates = [exclusive]
+    base_rules = [r for r in candidates if not r.effect.is_multiplier]
+    multipliers = [r for r in candidates if r.effect.is_multiplier]
+    raws = {r.id: raw_award(r, facts) for r in base_rules}
+    losers = _best([(r, raws[r.id][0]) for r in base_rules])
+    losers |= _best([(r, int(r.effect.factor * 1000)) for r in multipliers])
+    for rule in candidates:
+        if rule.id in losers:
+            skipped.append((rule.id, "best_of: another best_of rule awarded more"))
+    awards: list[Award] = []
+    for rule in (r for r in base_rules if r.id not in losers):
+        raw, parts = raws[rule.id]
+        points, cut_by = _cut(rule, raw, cap_used, budget_used)
+        lines = parts if points == raw else _scale(parts, points)
+        awards.append(Award(rule.id, rule.name, points, raw, lines, cut_by))
+    base = sum(a.points for a in awards)
+    base_lines = _sum_lines([a.lines for a in awards], len(facts.lines))
+    for rule in (r for r in multipliers if r.id not in losers):
+        raw = int(
+            (Decimal(base) * (rule.effect.factor - 1)).to_integral_value(rounding=ROUND_FLOOR)
+        )
+        points, cut_by = _cut(rule, raw, cap_used, budget_used)
+        lines = _scale(base_lines, points) if base_lines else ()
+        awards.append(Award(rule.id, rule.name, points, raw, lines, cut_by))
+    return Evaluation(tuple(awards), tuple(skipped))
+
+
+def _sum_lines(parts: Sequence[tuple[int, ...]], count: int) -> tuple[int, ...]:
+    attributed = [p for p in parts if p]
+    if not attributed or count == 0:
+        return ()
+    return tuple(sum(p[i] for p in attributed) for i in range(count))
