@@ -197,9 +197,9 @@ def raw_award(rule: Rule, facts: Facts) -> tuple[int, tuple[int, ...]]:
     else:
         weights = [ln.amount for ln in lines]
         amount = facts.amount if facts.amount is not None else Decimal(0)
-    points = int(
-        (amount / effect.unit * effect.points).to_integral_value(rounding=ROUNDING[effect.rounding])
-    )
+    # Multiply before dividing, and round once: 3 points per 3.00 on 10.00 is exactly 10.
+    exact = amount * effect.points / effect.unit
+    points = int(exact.to_integral_value(rounding=ROUNDING[effect.rounding]))
     points = max(points, 0)
     return points, split(points, weights) if lines else ()
 
@@ -231,13 +231,13 @@ def _scale(parts: tuple[int, ...], points: int) -> tuple[int, ...]:
     return split(points, [Decimal(p) for p in parts])
 
 
-def _best(candidates: list[tuple[Rule, int]]) -> set[str]:
-    """Ids of best_of rules that lose to a better best_of rule."""
+def _best(candidates: list[tuple[Rule, Decimal]]) -> dict[str, str]:
+    """best_of rules that lose to a better best_of rule, each with the winner's id."""
     best = [(r, v) for r, v in candidates if r.stacking is Stacking.BEST_OF]
     if len(best) < 2:
-        return set()
-    winner = max(best, key=lambda rv: rv[1])  # max keeps the first of equals: priority order
-    return {r.id for r, _ in best if r.id != winner[0].id}
+        return {}
+    winner = max(best, key=lambda rv: rv[1])[0]  # max keeps the first of equals: priority order
+    return {r.id: winner.id for r, _ in best if r.id != winner.id}
 
 
 def evaluate(
@@ -272,11 +272,11 @@ def evaluate(
     base_rules = [r for r in candidates if not r.effect.is_multiplier]
     multipliers = [r for r in candidates if r.effect.is_multiplier]
     raws = {r.id: raw_award(r, facts) for r in base_rules}
-    losers = _best([(r, raws[r.id][0]) for r in base_rules])
-    losers |= _best([(r, int(r.effect.factor * 1000)) for r in multipliers])
+    losers = _best([(r, Decimal(raws[r.id][0])) for r in base_rules])
+    losers |= _best([(r, r.effect.factor) for r in multipliers])
     for rule in candidates:
         if rule.id in losers:
-            skipped.append((rule.id, "best_of: another best_of rule awarded more"))
+            skipped.append((rule.id, f"best_of: rule {losers[rule.id]} awarded more"))
     awards: list[Award] = []
     for rule in (r for r in base_rules if r.id not in losers):
         raw, parts = raws[rule.id]

@@ -209,25 +209,33 @@ def _to_domain(rule: RuleIn) -> domain.Rule:
     )
 
 
+def _duplicates(data: object) -> list[dict[str, str]]:
+    """Read from the raw JSON, so duplicates are reported together with every other problem."""
+    rules = data.get("rules") if isinstance(data, dict) else None
+    if not isinstance(rules, list):
+        return []
+    seen: set[str] = set()
+    found = []
+    for index, rule in enumerate(rules):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if isinstance(rule_id, str):
+            if rule_id in seen:
+                found.append({"path": f"rules[{index}].id", "message": f"duplicate id {rule_id!r}"})
+            seen.add(rule_id)
+    return found
+
+
 def parse_rule_set(data: object) -> domain.RuleSet:
     """Check a rule set and build it; raise RuleSetError listing every problem with its path."""
+    problems = _duplicates(data)
     try:
         parsed = RuleSetIn.model_validate(data)
     except ValidationError as exc:
-        raise RuleSetError(
-            [
-                {"path": _path(tuple(e["loc"])), "message": e["msg"].removeprefix("Value error, ")}
-                for e in exc.errors()
-            ]
-        ) from exc
-    seen: set[str] = set()
-    duplicates = []
-    for index, rule in enumerate(parsed.rules):
-        if rule.id in seen:
-            duplicates.append(
-                {"path": f"rules[{index}].id", "message": f"duplicate id {rule.id!r}"}
-            )
-        seen.add(rule.id)
-    if duplicates:
-        raise RuleSetError(duplicates)
+        problems += [
+            {"path": _path(tuple(e["loc"])), "message": e["msg"].removeprefix("Value error, ")}
+            for e in exc.errors()
+        ]
+        raise RuleSetError(sorted(problems, key=lambda p: p["path"])) from exc
+    if problems:
+        raise RuleSetError(problems)
     return domain.RuleSet(tuple(_to_domain(r) for r in parsed.rules))
