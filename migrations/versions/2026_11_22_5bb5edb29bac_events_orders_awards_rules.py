@@ -106,6 +106,7 @@ def upgrade() -> None:
         ),
         sa.Column("rule_id", sa.String(length=64), nullable=False),
         sa.Column("rule_version", sa.Integer(), nullable=False),
+        sa.Column("effect", sa.String(length=20), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("reversed_points", sa.BigInteger(), nullable=False),
         sa.Column("lines", sa.Text(), nullable=False),
@@ -152,7 +153,8 @@ def upgrade() -> None:
         sa.Column("lines", sa.Text(), nullable=False),
         sa.Column("refunded_amount", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("refunded_quantities", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("refunded_values", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("placed_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name=op.f("fk_orders_event_id_events")

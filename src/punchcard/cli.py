@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -37,11 +38,13 @@ program_app = typer.Typer(help="Programs (one per merchant).", no_args_is_help=T
 key_app = typer.Typer(help="API keys of a program.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The points ledger.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Periodic jobs (expiry, pending release).", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk import of history.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(program_app, name="program")
 app.add_typer(key_app, name="key")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(import_app, name="import")
 
 err = Console(stderr=True)
 out = Console()
@@ -278,6 +281,53 @@ def jobs_run(
     print(report.summary())
     if report.failures:
         raise typer.Exit(1)
+
+
+@import_app.command("orders")
+def import_orders_command(
+    file: Annotated[Path, typer.Argument(help="The order history file.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="cdnow, cdnow-sample or csv (see docs/events.md)")
+    ] = "csv",
+    db: DbOption = None,
+    program: ProgramOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import order history through the program's rules; importing a file again adds nothing."""
+    from rich.progress import Progress
+
+    from punchcard.events.importer import import_orders
+    from punchcard.events.sources import FORMATS, read
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
+    if not file.is_file():
+        fail(f"no such file: {file}", 2)
+    total = sum(1 for _ in file.open(encoding="utf-8"))
+    with database(db) as handle:
+        program_id = pick_program(handle, program)
+        with Progress(console=err, disable=as_json, transient=True) as bar:
+            task = bar.add_task(f"importing {file.name}", total=total)
+            report = import_orders(
+                handle,
+                program_id=program_id,
+                rows=read(file, fmt),
+                fmt=fmt,
+                now=utcnow(),
+                progress=lambda n: bar.advance(task, n),
+            )
+    if as_json:
+        print(json.dumps(report.as_json()))
+        return
+    summary = report.as_json()
+    print(
+        f"read {summary['orders_read']} rows, imported {summary['orders_imported']} orders, "
+        f"created {summary['members_created']} members"
+    )
+    for reason, count in report.skipped.items():
+        print(f"skipped {count}: {reason}")
+    for example in report.examples:
+        print(f"  {example}", file=sys.stderr)
 
 
 @app.command()

@@ -5,10 +5,12 @@ earned it, whether the points are still pending, available, or already spent (th
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -114,6 +116,7 @@ def place(
             "lines": json.dumps([ln.model_dump(mode="json") for ln in data.lines]),
             "refunded_amount": Decimal(0),
             "refunded_quantities": json.dumps([0] * len(data.lines)),
+            "refunded_values": json.dumps(["0"] * len(data.lines)),
             "status": "placed",
             "placed_at": event.occurred_at,
         },
@@ -143,6 +146,7 @@ def record_awards(
                 "transaction_id": transaction_id,
                 "rule_id": a.rule_id,
                 "rule_version": earned.version,
+                "effect": a.effect,
                 "points": a.points,
                 "reversed_points": 0,
                 "lines": json.dumps(list(a.lines)),
@@ -155,66 +159,88 @@ def record_awards(
     rules_repo.add_spent(session, program.id, earned.budgeted)
 
 
-def refunded_fractions(order: repo.OrderRow) -> tuple[list[Decimal], bool]:
-    """How much of each line is refunded (0 to 1), and whether the whole order is."""
-    total = order.total
-    by_amount = order.refunded_amount / total if total > 0 else Decimal(0)
-    fractions = [
-        min(Decimal(1), Decimal(done) / Decimal(ln["quantity"]) + by_amount)
-        for ln, done in zip(order.lines, order.refunded_quantities, strict=True)
+def _line_value(line: dict[str, Any]) -> Decimal:
+    return Decimal(str(line["unit_price"])) * int(line["quantity"])
+
+
+def refunded_share(order: repo.OrderRow) -> tuple[list[Fraction], Fraction, bool]:
+    """Exact refunded share of each line (by value), of the whole order, and whether the whole
+    order is refunded. Exact fractions: refunding 1 of 3 units gives back exactly a third."""
+    shares = [
+        Fraction(done) / Fraction(_line_value(line)) if _line_value(line) > 0 else Fraction(1)
+        for line, done in zip(order.lines, order.refunded_values, strict=True)
     ]
-    full = (total > 0 and order.refunded_amount >= total) or (
-        bool(fractions) and all(f >= 1 for f in fractions)
+    whole = (
+        Fraction(order.refunded_amount) / Fraction(order.total) if order.total > 0 else Fraction(1)
     )
-    if not order.lines and total == 0:
-        full = True
-    return fractions, full
+    full = whole >= 1 or (bool(shares) and all(x >= 1 for x in shares))
+    return shares, min(whole, Fraction(1)), full
 
 
-def _target(
-    award: repo.AwardRow, fractions: Sequence[Decimal], by_amount: Decimal, full: bool
-) -> int:
-    """Points of this award the refunds so far should have taken back."""
+def _target(award: repo.AwardRow, shares: Sequence[Fraction], whole: Fraction, full: bool) -> int:
+    """Points of this award that the refunds so far should have taken back."""
     if full:
         return award.points
+    if award.effect == "fixed":
+        return 0  # an order-level bonus goes back only with a full refund
     if award.lines:
-        exact = sum(
-            (Decimal(p) * f for p, f in zip(award.lines, fractions, strict=True)), Decimal(0)
-        )
-    elif fractions:
-        return 0  # an order-level (fixed) award goes back only with a full refund
+        exact = sum((p * x for p, x in zip(award.lines, shares, strict=True)), Fraction(0))
     else:
-        exact = Decimal(award.points) * by_amount
-    return min(award.points, int(exact.to_integral_value(rounding=ROUND_FLOOR)))
+        exact = award.points * whole
+    return min(award.points, math.floor(exact))
 
 
 def _apply_refund(order: repo.OrderRow, data: OrderRefunded | OrderCancelled) -> None:
+    """Record the refund on the order: what each line and the whole order have given back."""
     if isinstance(data, OrderCancelled):
-        order.refunded_quantities = [ln["quantity"] for ln in order.lines]
+        order.refunded_quantities = [int(ln["quantity"]) for ln in order.lines]
+        order.refunded_values = [_line_value(ln) for ln in order.lines]
         order.refunded_amount = order.total
         return
     if data.amount is not None:
-        left = order.total - order.refunded_amount
-        if money(data.amount) > left:
-            raise RefundTooLargeError(
-                f"refund of {data.amount} exceeds the {left} left to refund on this order",
-                details={"refundable": str(left)},
-            )
-        order.refunded_amount += money(data.amount)
+        _refund_amount(order, money(data.amount))
         return
-    for refund in data.lines or []:
-        todo = refund.quantity
+    for refund_line in data.lines or []:
+        todo = refund_line.quantity
         for index, line in enumerate(order.lines):
-            if line["sku"] == refund.sku and todo:
-                take = min(todo, line["quantity"] - order.refunded_quantities[index])
-                order.refunded_quantities[index] += take
-                todo -= take
+            if line["sku"] != refund_line.sku or not todo:
+                continue
+            take = min(todo, int(line["quantity"]) - order.refunded_quantities[index])
+            order.refunded_quantities[index] += take
+            value = Decimal(str(line["unit_price"])) * take
+            order.refunded_values[index] = min(
+                _line_value(line), order.refunded_values[index] + value
+            )
+            order.refunded_amount = min(order.total, order.refunded_amount + value)
+            todo -= take
         if todo:
             raise RefundTooLargeError(
-                f"only {refund.quantity - todo} of {refund.sku} left to refund on this order, "
-                f"not {refund.quantity}",
-                details={"sku": refund.sku},
+                f"only {refund_line.quantity - todo} of {refund_line.sku} left to refund on "
+                f"this order, not {refund_line.quantity}",
+                details={"sku": refund_line.sku},
             )
+
+
+def _refund_amount(order: repo.OrderRow, amount: Decimal) -> None:
+    """An amount refund is spread over the lines in proportion to what each has left."""
+    left = order.total - order.refunded_amount
+    if amount > left:
+        raise RefundTooLargeError(
+            f"refund of {amount} exceeds the {left} left to refund on this order",
+            details={"refundable": str(left)},
+        )
+    order.refunded_amount += amount
+    remaining = [
+        _line_value(ln) - done for ln, done in zip(order.lines, order.refunded_values, strict=True)
+    ]
+    pool = sum(remaining, Decimal(0))
+    if pool <= 0:
+        return
+    share = min(Fraction(1), Fraction(amount) / Fraction(pool))
+    for index, rest in enumerate(remaining):
+        order.refunded_values[index] += (
+            Decimal(rest) * Decimal(share.numerator) / Decimal(share.denominator)
+        )
 
 
 def refund(
@@ -229,7 +255,7 @@ def refund(
     from punchcard.events.service import Outcome
 
     order = repo.get_order(session, program.id, data.order_id)
-    if order is None or (member_id is not None and order.member_id != member_id):
+    if order is None or order.member_id != member_id:
         raise OrderNotFoundError(
             f"order {data.order_id} not found", details={"order_id": data.order_id}
         )
@@ -242,12 +268,9 @@ def refund(
             f"order {order.order_id} is already fully refunded", code="order_refunded"
         )
     _apply_refund(order, data)
-    fractions, full = refunded_fractions(order)
-    by_amount = order.refunded_amount / order.total if order.total > 0 else Decimal(0)
+    shares, whole, full = refunded_share(order)
     awards = repo.awards_of_event(session, repo.order_event_id(session, program.id, order.order_id))
-    take = {
-        a.id: max(0, _target(a, fractions, by_amount, full) - a.reversed_points) for a in awards
-    }
+    take = {a.id: max(0, _target(a, shares, whole, full) - a.reversed_points) for a in awards}
     total = sum(take.values())
     order.status = "refunded" if full else "partly_refunded"
     outcome = Outcome(order.member_id, reversed=total)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from punchcard.models import Award, Event, Order
+from punchcard.models.base import table_of
 
 
 def claim_event(session: Session, values: dict[str, Any]) -> int | None:
@@ -21,7 +22,7 @@ def claim_event(session: Session, values: dict[str, Any]) -> int | None:
     PostgreSQL a racing duplicate waits here for the first to commit."""
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return session.execute(
-        module.insert(Event).values(**values).on_conflict_do_nothing().returning(Event.id)
+        module.insert(table_of(Event)).values(**values).on_conflict_do_nothing().returning(Event.id)
     ).scalar_one_or_none()
 
 
@@ -88,6 +89,7 @@ class OrderRow:
     lines: list[dict[str, Any]]
     refunded_amount: Decimal
     refunded_quantities: list[int]
+    refunded_values: list[Decimal]
     status: str
 
 
@@ -101,6 +103,7 @@ def get_order(session: Session, program_id: int, order_id: str) -> OrderRow | No
             Order.lines,
             Order.refunded_amount,
             Order.refunded_quantities,
+            Order.refunded_values,
             Order.status,
         ).where(Order.program_id == program_id, Order.order_id == order_id)
     ).one_or_none()
@@ -114,12 +117,13 @@ def get_order(session: Session, program_id: int, order_id: str) -> OrderRow | No
         json.loads(row.lines),
         Decimal(row.refunded_amount),
         json.loads(row.refunded_quantities),
+        [Decimal(v) for v in json.loads(row.refunded_values)],
         row.status,
     )
 
 
 def insert_order(session: Session, values: dict[str, Any]) -> None:
-    session.execute(insert(Order).values(**values))
+    session.execute(insert(table_of(Order)).values(**values))
 
 
 def update_order(session: Session, program_id: int, order: OrderRow) -> None:
@@ -129,6 +133,7 @@ def update_order(session: Session, program_id: int, order: OrderRow) -> None:
         .values(
             refunded_amount=order.refunded_amount,
             refunded_quantities=json.dumps(order.refunded_quantities),
+            refunded_values=json.dumps([str(v) for v in order.refunded_values]),
             status=order.status,
         )
     )
@@ -136,7 +141,7 @@ def update_order(session: Session, program_id: int, order: OrderRow) -> None:
 
 def insert_awards(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(Award), rows)
+        session.execute(insert(table_of(Award)), rows)
 
 
 @dataclass
@@ -144,6 +149,7 @@ class AwardRow:
     id: int
     rule_id: str
     rule_version: int
+    effect: str
     points: int
     reversed_points: int
     lines: list[int]
@@ -155,6 +161,7 @@ def awards_of_event(session: Session, event_id: int) -> list[AwardRow]:
             Award.id,
             Award.rule_id,
             Award.rule_version,
+            Award.effect,
             Award.points,
             Award.reversed_points,
             Award.lines,
@@ -163,7 +170,15 @@ def awards_of_event(session: Session, event_id: int) -> list[AwardRow]:
         .order_by(Award.id)
     ).all()
     return [
-        AwardRow(r.id, r.rule_id, r.rule_version, r.points, r.reversed_points, json.loads(r.lines))
+        AwardRow(
+            r.id,
+            r.rule_id,
+            r.rule_version,
+            r.effect,
+            r.points,
+            r.reversed_points,
+            json.loads(r.lines),
+        )
         for r in rows
     ]
 

@@ -108,10 +108,22 @@ def ingest(
     now: datetime,
     dry_run: bool = False,
 ) -> dict[str, Any]:
+    return ingest_once(session, program=program, event=event, now=now, dry_run=dry_run)[0]
+
+
+def ingest_once(
+    session: Session,
+    *,
+    program: ProgramSettings,
+    event: EventInput,
+    now: datetime,
+    dry_run: bool = False,
+) -> tuple[dict[str, Any], bool]:
+    """The result, and whether it is a replay of an event seen before."""
     data = check_data(event.type, event.data)
     stored = repo.stored_result(session, program.id, event.source_id)
     if stored is not None:
-        return json.loads(stored)  # type: ignore[no-any-return]
+        return json.loads(stored), True
     event_row = None
     if not dry_run:
         event_row = repo.claim_event(
@@ -130,20 +142,20 @@ def ingest(
         if event_row is None:  # a concurrent twin committed first
             again = repo.stored_result(session, program.id, event.source_id)
             assert again is not None
-            return json.loads(again)  # type: ignore[no-any-return]
+            return json.loads(again), True
     member_id = resolve_member(session, program, event, now, enrol=not dry_run)
     outcome = _dispatch(session, program, event, data, member_id, now, event_row, dry_run)
-    result = _result(event, outcome, dry_run)
+    result = result_of(event, outcome, dry_run)
     if event_row is not None:
         repo.finish_event(
             session,
             event_row,
             member_id=outcome.member_id,
             result=result,
-            explanation=_explanation(event, outcome),
+            explanation=explanation_of(event, outcome),
             transaction_id=outcome.transaction_id,
         )
-    return result
+    return result, False
 
 
 def _dispatch(
@@ -201,7 +213,7 @@ def _action(
     return outcome
 
 
-def _result(event: EventInput, outcome: Outcome, dry_run: bool) -> dict[str, Any]:
+def result_of(event: EventInput, outcome: Outcome, dry_run: bool) -> dict[str, Any]:
     awards = []
     if outcome.evaluation is not None:
         awards = [
@@ -231,7 +243,7 @@ def _result(event: EventInput, outcome: Outcome, dry_run: bool) -> dict[str, Any
     return result
 
 
-def _explanation(event: EventInput, outcome: Outcome) -> dict[str, Any]:
+def explanation_of(event: EventInput, outcome: Outcome) -> dict[str, Any]:
     evaluation = outcome.evaluation
     return {
         "event": {

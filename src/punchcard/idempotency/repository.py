@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from punchcard.models import IdempotencyKey
+from punchcard.models.base import table_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def claim(
     or rolls back, so two racing retries never both run the write."""
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     claimed = session.execute(
-        module.insert(IdempotencyKey)
+        module.insert(table_of(IdempotencyKey))
         .values(program_id=program_id, key=key, fingerprint=fingerprint, created_at=now)
         .on_conflict_do_nothing()
         .returning(IdempotencyKey.key)

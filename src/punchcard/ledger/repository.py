@@ -21,6 +21,7 @@ from punchcard.ledger.domain import (
     transaction_digest,
 )
 from punchcard.models import Balance, LedgerTransaction, Lot, LotEntry, PendingCredit, Posting
+from punchcard.models.base import table_of
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ _APPLY = (
         lifetime_earned=Balance.lifetime_earned + bindparam("dl"),
     )
 )
-_INSERT_TX = insert(LedgerTransaction).returning(LedgerTransaction.id)
-_INSERT_LOT = insert(Lot).returning(Lot.id)
+_INSERT_TX = insert(table_of(LedgerTransaction)).returning(LedgerTransaction.id)
+_INSERT_LOT = insert(table_of(Lot)).returning(Lot.id)
 _MOVE_LOT = (
     update(Lot)
     .where(
@@ -77,7 +78,7 @@ _OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
 
 def create_balance(session: Session, program_id: int, member_id: int) -> None:
     session.execute(
-        insert(Balance).values(
+        insert(table_of(Balance)).values(
             program_id=program_id,
             member_id=member_id,
             available=0,
@@ -153,7 +154,7 @@ def write_transaction(
         },
     ).scalar_one()
     session.execute(
-        insert(Posting),
+        insert(table_of(Posting)),
         [
             {
                 "program_id": header.program_id,
@@ -194,7 +195,7 @@ def _record_lot_entries(
     session: Session, header: TransactionHeader, tx_id: int, moves: Sequence[tuple[int, int]]
 ) -> None:
     session.execute(
-        insert(LotEntry),
+        insert(table_of(LotEntry)),
         [
             {
                 "program_id": header.program_id,
@@ -212,7 +213,7 @@ def add_pending_credit(
     session: Session, header: TransactionHeader, tx_id: int, points: int, release_at: datetime
 ) -> None:
     session.execute(
-        insert(PendingCredit).values(
+        insert(table_of(PendingCredit)).values(
             program_id=header.program_id,
             member_id=header.member_id,
             transaction_id=tx_id,
@@ -429,3 +430,21 @@ def _due_members(
         | and_(table.program_id == program_id, table.member_id > member_id)
     ).order_by(table.program_id, table.member_id)
     return [(int(r[0]), int(r[1])) for r in session.execute(query.limit(limit)).all()]
+
+
+def create_balances(session: Session, program_id: int, member_ids: list[int]) -> None:
+    if member_ids:
+        session.execute(
+            insert(table_of(Balance)),
+            [
+                {
+                    "program_id": program_id,
+                    "member_id": m,
+                    "available": 0,
+                    "pending": 0,
+                    "debt": 0,
+                    "lifetime_earned": 0,
+                }
+                for m in member_ids
+            ],
+        )

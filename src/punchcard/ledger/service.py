@@ -246,3 +246,7 @@ def adjust(
         reference=reference,
         meta=meta,
     )
+
+
+def open_accounts(session: Session, *, program_id: int, member_ids: list[int]) -> None:
+    repo.create_balances(session, program_id, member_ids)

@@ -53,6 +53,8 @@ def _expire(session: Session, program: ProgramSettings, member_id: int, now: dat
 def _sweep(
     db: Database, now: datetime, batch: int, find: Finder, act: Action, report: JobReport
 ) -> int:
+    """Handle due members a page at a time: one commit per page, a savepoint per member, so a
+    member's failure costs only that member and commits do not dominate the run."""
     done = 0
     after = (0, 0)
     cache: dict[int, ProgramSettings] = {}
@@ -61,16 +63,20 @@ def _sweep(
             due = find(session, now, batch, after)
         if not due:
             return done
-        for program_id, member_id in due:
-            after = (program_id, member_id)
-            try:
-                with session_scope(db.writer) as session:
-                    if program_id not in cache:
-                        cache[program_id] = programs.get_program(session, program_id)
+        after = due[-1]
+        with session_scope(db.writer) as session:
+            for program_id, member_id in due:
+                if program_id not in cache:
+                    cache[program_id] = programs.get_program(session, program_id)
+                savepoint = session.begin_nested()
+                try:
                     done += 1 if act(session, cache[program_id], member_id, now) else 0
-            except Exception as exc:  # one member's failure must not stop the others
-                log.exception("job failed for member %s of program %s", member_id, program_id)
-                report.failures.append(f"program {program_id} member {member_id}: {exc}")
+                except Exception as exc:  # one member's failure must not stop the others
+                    savepoint.rollback()
+                    log.exception("job failed for member %s of program %s", member_id, program_id)
+                    report.failures.append(f"program {program_id} member {member_id}: {exc}")
+                else:
+                    savepoint.commit()
 
 
 def run_ledger_jobs(db: Database, *, now: datetime, batch_size: int = 500) -> JobReport:

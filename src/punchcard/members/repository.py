@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from punchcard.models import Member
+from punchcard.models.base import table_of
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def insert_if_new(session: Session, values: dict[str, Any]) -> bool:
     ON CONFLICT makes two racing enrolments of one customer end with one member."""
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(Member).values(**values).on_conflict_do_nothing()
+    statement = module.insert(table_of(Member)).values(**values).on_conflict_do_nothing()
     return session.execute(statement.returning(Member.id)).scalar_one_or_none() is not None
 
 
@@ -71,3 +72,24 @@ def update_member(
         .where(Member.program_id == program_id, Member.id == member_id)
         .values(**values)
     )
+
+
+def ids_by_external_id(
+    session: Session, program_id: int, external_ids: list[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start : start + 500]
+        for external_id, member_id in session.execute(
+            select(Member.external_id, Member.id).where(
+                Member.program_id == program_id, Member.external_id.in_(chunk)
+            )
+        ):
+            found[external_id] = member_id
+    return found
+
+
+def insert_many_if_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    session.execute(module.insert(table_of(Member)).on_conflict_do_nothing(), rows)

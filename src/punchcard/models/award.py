@@ -27,6 +27,7 @@ class Award(Base):
     )
     rule_id: Mapped[str] = mapped_column(String(64))
     rule_version: Mapped[int] = mapped_column(Integer)
+    effect: Mapped[str] = mapped_column(String(20))
     points: Mapped[int] = mapped_column(BigInteger)
     reversed_points: Mapped[int] = mapped_column(BigInteger)
     lines: Mapped[str] = mapped_column(Text)

@@ -31,5 +31,6 @@ class Order(Base):
     lines: Mapped[str] = mapped_column(Text)
     refunded_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     refunded_quantities: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12))
+    refunded_values: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -105,6 +105,7 @@ class Award:
     raw_points: int
     lines: tuple[int, ...]
     cut_by: str | None = None
+    effect: str = "fixed"
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ def evaluate(
         raw, parts = raws[rule.id]
         points, cut_by = _cut(rule, raw, cap_used, budget_used)
         lines = parts if points == raw else _scale(parts, points)
-        awards.append(Award(rule.id, rule.name, points, raw, lines, cut_by))
+        awards.append(Award(rule.id, rule.name, points, raw, lines, cut_by, rule.effect.type))
     base = sum(a.points for a in awards)
     base_lines = _sum_lines([a.lines for a in awards], len(facts.lines))
     for rule in (r for r in multipliers if r.id not in losers):
@@ -291,7 +292,7 @@ def evaluate(
         )
         points, cut_by = _cut(rule, raw, cap_used, budget_used)
         lines = _scale(base_lines, points) if base_lines else ()
-        awards.append(Award(rule.id, rule.name, points, raw, lines, cut_by))
+        awards.append(Award(rule.id, rule.name, points, raw, lines, cut_by, "multiplier"))
     return Evaluation(tuple(awards), tuple(skipped))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from punchcard.models import RuleBudget, RuleSetVersion
+from punchcard.models.base import table_of
 
 
 def latest(session: Session, program_id: int) -> tuple[int, str] | None:
@@ -39,7 +40,7 @@ def add_version(session: Session, program_id: int, body: str, now: datetime) -> 
     ).scalar_one()
     version = int(current) + 1
     session.execute(
-        insert(RuleSetVersion).values(
+        insert(table_of(RuleSetVersion)).values(
             program_id=program_id, version=version, body=body, created_at=now
         )
     )
@@ -53,7 +54,7 @@ def lock_budgets(session: Session, program_id: int, rule_ids: Iterable[str]) -> 
         return {}
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        module.insert(RuleBudget)
+        module.insert(table_of(RuleBudget))
         .values([{"program_id": program_id, "rule_id": r, "spent": 0} for r in ids])
         .on_conflict_do_nothing()
     )
