@@ -99,6 +99,8 @@ def import_events(
     for event in [e for e in fresh if e.member["external_id"] not in ids]:
         skipped["member_not_found"].append(event)
     fresh = [e for e in fresh if e.member["external_id"] in ids]
+    if not fresh:
+        return skipped
     current = rules.in_force(session, program.id)
     earlier = _earlier_orders(session, program.id, sorted(set(ids.values())))
     times: dict[int, list[datetime]] = defaultdict(list)
