@@ -1,32 +1,80 @@
-"""`punchcard demo`: a program with members and a year of ledger activity to explore.
+"""`punchcard demo`: a program with a realistic rule set and the real CDNOW order history.
 
-The history is generated from a fixed seed and replayed through the same services as live
-traffic, with the clock moved through the year, so the jobs, expiry and pending release all
-happen as they would in production."""
+The history goes through the same import path and rules as any merchant's would; then a few
+reviews, shares, recycling drop-offs and a refund show the other ways to earn, and the jobs run
+up to the end of the data (pending points released, old points expired)."""
 
 from __future__ import annotations
 
-import random
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from punchcard.db import Database, session_scope
-from punchcard.errors import PunchcardError
+from punchcard.events import service as events
+from punchcard.events.importer import ImportReport, import_orders
+from punchcard.events.sources import read
 from punchcard.kit.clock import utcnow
-from punchcard.ledger import queries, reversals, service
-from punchcard.ledger.domain import Kind
 from punchcard.ledger.tasks import run_ledger_jobs
 from punchcard.ledger.verify import verify
 from punchcard.members import service as members
-from punchcard.members.domain import Channel
+from punchcard.models import Order
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy, ProgramSettings, Scope
+from punchcard.rules import service as rules
 
 DEMO_NAME = "Demo Store"
-FIRST = ["Ana", "Giorgi", "Priya", "Aarav", "Aino", "Eero", "Zsófia", "Bence", "Maya", "Leo"]
-LAST = ["Beridze", "Patel", "Shah", "Virtanen", "Korhonen", "Nagy", "Kovács", "Smith"]
+DATA = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt"
+END_OF_DATA = datetime(1998, 7, 1, tzinfo=UTC)
+DEMO_RULES = {
+    "rules": [
+        {
+            "id": "base",
+            "name": "1 star per dollar",
+            "events": ["order.placed"],
+            "effect": {"type": "per_currency_unit", "points": 1, "rounding": "down"},
+        },
+        {
+            "id": "weekend-double",
+            "name": "Double stars at the weekend",
+            "events": ["order.placed"],
+            "conditions": {"days_of_week": ["sat", "sun"]},
+            "effect": {"type": "multiplier", "factor": 2},
+        },
+        {
+            "id": "first-order",
+            "name": "Welcome bonus on the first order",
+            "events": ["order.placed"],
+            "conditions": {"first_order": True},
+            "effect": {"type": "fixed", "points": 50},
+        },
+        {
+            "id": "review",
+            "name": "Stars for a review",
+            "events": ["review.submitted"],
+            "effect": {"type": "fixed", "points": 20},
+            "caps": {"day": 40},
+        },
+        {
+            "id": "share",
+            "name": "Stars for sharing",
+            "events": ["social.shared"],
+            "effect": {"type": "fixed", "points": 10},
+            "caps": {"day": 20},
+        },
+        {
+            "id": "recycling",
+            "name": "Stars for recycling old CDs",
+            "events": ["recycling.dropped_off"],
+            "effect": {"type": "fixed", "points": 25},
+            "caps": {"day": 50},
+        },
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -35,48 +83,48 @@ class DemoSummary:
     admin_key: str
     storefront_key: str
     members: int
+    orders: int
     transactions: int
     verify_line: str
     sample_member: int
+    imported: dict[str, object] | None
 
     def text(self, port: int) -> str:
         base = f"http://127.0.0.1:{port}"
-        return "\n".join(
-            [
-                f"Demo program {self.program_id}: {self.members} members, "
-                f"{self.transactions} ledger transactions; {self.verify_line}",
-                f"admin key:      {self.admin_key}",
-                f"storefront key: {self.storefront_key}",
-                f"API docs:       {base}/docs",
-                "try:",
-                f"  curl -H 'Authorization: Bearer {self.admin_key}' "
-                f"{base}/v1/members/{self.sample_member}/balance",
-                f"  curl -H 'Authorization: Bearer {self.admin_key}' "
-                f"{base}/v1/members/{self.sample_member}/transactions",
-            ]
-        )
+        key = self.admin_key
+        member = f"{base}/v1/members/{self.sample_member}"
+        lines = [f"Demo program {self.program_id} (CDNOW order history, {DATA.name})"]
+        if self.imported is not None:
+            lines.append(f"import: {json.dumps(self.imported)}")
+        lines += [
+            f"{self.members} members, {self.orders} orders, {self.transactions} ledger "
+            f"transactions; {self.verify_line}",
+            f"admin key:      {key}",
+            f"storefront key: {self.storefront_key}",
+            f"API docs:       {base}/docs",
+            "try:",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/balance",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/transactions",
+            f"  curl -H 'Authorization: Bearer {key}' {base}/v1/rules",
+        ]
+        return "\n".join(lines)
 
 
-def build_demo(
-    db: Database, *, now: datetime | None = None, members_count: int = 40
-) -> DemoSummary:
-    now = now or utcnow()
+def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
+    """Build the demo program once; run again, it reuses it and only hands out new keys."""
+    now = utcnow()
     with db.reader() as session:
         existing = [p for p in programs.list_programs(session) if p.name == DEMO_NAME]
+    report = None
     if existing:
         program = existing[0]
     else:
-        with session_scope(db.writer) as session:
-            program = programs.create_program(
-                session,
-                name=DEMO_NAME,
-                now=now - timedelta(days=400),
-                points_name="stars",
-                expiry_policy=ExpiryPolicy.END_OF_MONTH,
-                expiry_value=9,
-                pending_days=14,
-            )
-        _history(db, program, now, members_count)
+        program = _create(db, now)
+        report = import_orders(
+            db, program_id=program.id, rows=read(data, "cdnow"), fmt="cdnow", now=now
+        )
+        _engagement(db, program, now)
+        run_ledger_jobs(db, now=END_OF_DATA)
     with session_scope(db.writer) as session:
         admin = programs.create_api_key(
             session, program_id=program.id, scopes=(Scope.ADMIN,), now=now, name="demo admin"
@@ -89,94 +137,81 @@ def build_demo(
             name="demo storefront",
         )
     with db.reader() as session:
-        report = verify(session, program.id)
-        sample = members.search(session, program_id=program.id, filters={}, after_id=0, limit=1)
+        checked = verify(session, program.id)
+        orders = session.execute(
+            select(func.count()).select_from(Order).where(Order.program_id == program.id)
+        ).scalar_one()
+        sample = members.find_ids(session, program_id=program.id, external_ids=["00004"])
     return DemoSummary(
         program.id,
         admin.api_key,
         store.api_key,
-        report.members,
-        report.transactions,
-        report.summary(),
-        sample[0].id if sample else 0,
+        checked.members,
+        int(orders),
+        checked.transactions,
+        checked.summary(),
+        sample.get("00004", 1),
+        report.as_json() if isinstance(report, ImportReport) else None,
     )
 
 
-def _history(db: Database, program: ProgramSettings, now: datetime, count: int) -> None:
-    rng = random.Random(20261122)
-    start = now - timedelta(days=365)
-    plan: list[tuple[datetime, int, str]] = []
-    ids = []
+def _create(db: Database, now: datetime) -> ProgramSettings:
     with session_scope(db.writer) as session:
-        for n in range(count):
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            member, _ = members.enrol(
-                session,
-                program_id=program.id,
-                external_id=f"cust-{1000 + n}",
-                email=f"{first.lower()}.{n}@example.com".replace("ó", "o").replace("á", "a"),
-                name=f"{first} {last}",
-                channel=rng.choice(list(Channel)),
-                now=start,
-            )
-            ids.append(member.id)
-    for member_id in ids:
-        for _ in range(rng.randint(2, 14)):
-            at = start + timedelta(minutes=rng.randint(0, 365 * 24 * 60 - 1))
-            plan.append((at, member_id, rng.choice(["earn", "earn", "earn", "spend", "refund"])))
-    plan.sort()
-    last_jobs = start
-    for at, member_id, action in plan:
-        if at - last_jobs > timedelta(days=7):
-            run_ledger_jobs(db, now=at)
-            last_jobs = at
-        with session_scope(db.writer) as session:
-            _act(session, program, member_id, action, at, rng)
-    run_ledger_jobs(db, now=now)
-
-
-def _act(
-    session: Session,
-    program: ProgramSettings,
-    member_id: int,
-    action: str,
-    at: datetime,
-    rng: random.Random,
-) -> None:
-    if action == "earn":
-        service.credit(
+        program = programs.create_program(
             session,
-            program=program,
-            member_id=member_id,
-            points=rng.randint(10, 250),
-            reason="order",
-            reference=f"order-{rng.randint(10000, 99999)}",
-            now=at,
+            name=DEMO_NAME,
+            now=now,
+            points_name="stars",
+            expiry_policy=ExpiryPolicy.END_OF_YEAR,
+            expiry_value=12,
+            pending_days=30,
         )
-        return
-    balance = queries.balance(session, program.id, member_id)
-    if action == "spend":
-        if balance.available >= 100 and balance.debt == 0:
-            service.debit(
+        rules.replace(session, program_id=program.id, body=DEMO_RULES, now=now)
+    return program
+
+
+def _engagement(db: Database, program: ProgramSettings, now: datetime) -> None:
+    """A few non-order events and a refund, so every kind of line shows in the demo."""
+    happenings: list[tuple[str, str, datetime, dict[str, Any]]] = [
+        (
+            "review.submitted",
+            "00004",
+            datetime(1997, 3, 2, 18, tzinfo=UTC),
+            {"sku": "cd-1", "rating": 5},
+        ),
+        (
+            "review.submitted",
+            "00004",
+            datetime(1997, 3, 2, 19, tzinfo=UTC),
+            {"sku": "cd-2", "rating": 4},
+        ),
+        (
+            "review.submitted",
+            "00004",
+            datetime(1997, 3, 2, 20, tzinfo=UTC),
+            {"sku": "cd-3", "rating": 3},
+        ),
+        (
+            "social.shared",
+            "00004",
+            datetime(1997, 4, 5, 9, tzinfo=UTC),
+            {"platform": "web", "url": "https://example.com/cd-1"},
+        ),
+        ("recycling.dropped_off", "00009", datetime(1997, 5, 1, 12, tzinfo=UTC), {"items": 3}),
+        (
+            "order.refunded",
+            "00004",
+            datetime(1997, 1, 25, 12, tzinfo=UTC),
+            {"order_id": "00004-19970118-1", "amount": "10.00"},
+        ),
+    ]
+    with session_scope(db.writer) as session:
+        for n, (kind, customer, at, data) in enumerate(happenings):
+            events.ingest(
                 session,
                 program=program,
-                member_id=member_id,
-                points=100 * rng.randint(1, balance.available // 100),
-                reason="reward: $5 off per 100 stars",
-                now=at,
+                event=events.EventInput(
+                    f"demo-{n}", kind, {"external_id": customer}, at, data=data
+                ),
+                now=now,
             )
-        return
-    page, _ = queries.transactions_page(session, program.id, member_id, before_id=None, limit=20)
-    earned = [t for t in page if t.kind == Kind.EARN.value]
-    if earned:
-        try:
-            reversals.reverse(
-                session,
-                program=program,
-                member_id=member_id,
-                transaction_id=rng.choice(earned).id,
-                reason="order refunded",
-                now=at,
-            )
-        except PunchcardError:  # already refunded: a second refund is refused, as it should be
-            return
