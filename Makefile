@@ -34,7 +34,8 @@ unit: install
 test: lint typecheck unit
 
 bench: install
-	PUNCHCARD_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/ledger.py
+	PUNCHCARD_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.ledger
+	PUNCHCARD_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache punchcard.db*

@@ -2,30 +2,21 @@
 layer (one transaction per call, one thread) and through HTTP (`punchcard serve` in its own
 process, a thread pool of clients). Prints a table and writes bench/results-ledger.json.
 
-    .venv/bin/python bench/ledger.py [--ops 2000] [--http-seconds 10] [--clients 8]
+    .venv/bin/python -m bench.ledger [--ops 2000] [--http-seconds 10] [--clients 8]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import httpx2
-import psycopg
-from sqlalchemy.engine import make_url
-
+from bench.common import ROOT, free_port, load, pg_database, serve
 from punchcard import migrate
 from punchcard.db import Database, open_database, session_scope
 from punchcard.kit.clock import utcnow
@@ -34,20 +25,7 @@ from punchcard.members import service as members
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy, ProgramSettings, Scope
 
-ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = os.environ.get(
-    "PUNCHCARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 MEMBERS = 200
-
-
-def _pg_database(name: str) -> str:
-    admin = make_url(PG_ADMIN)
-    libpq = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.set(database=name).render_as_string(hide_password=False)
 
 
 def _setup(url: str) -> tuple[Database, ProgramSettings, list[int], str]:
@@ -107,87 +85,13 @@ def bench_service(
     return {"credits_per_s": _rate(ops, credit), "spends_per_s": _rate(ops, spend)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    cmd = [
-        str(ROOT / ".venv/bin/punchcard"),
-        "serve",
-        "--db",
-        url,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx2.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-def _load(
-    port: int,
-    key: str,
-    path_body: Callable[[int], tuple[str, dict[str, Any]]],
-    seconds: float,
-    clients: int,
-) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-    counter = iter(range(10**9))
-
-    def worker(_: int) -> None:
-        nonlocal errors
-        with httpx2.Client(
-            base_url=f"http://127.0.0.1:{port}",
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=10,
-        ) as client:
-            while time.monotonic() < stop:
-                path, body = path_body(next(counter))
-                start = time.perf_counter()
-                response = client.post(path, json=body)
-                elapsed = time.perf_counter() - start
-                with lock:
-                    latencies.append(elapsed)
-                    if response.status_code >= 400:
-                        errors += 1
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(worker, range(clients)))
-    wall = time.perf_counter() - start
-    latencies.sort()
-    return {
-        "per_s": len(latencies) / wall,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
-        "errors": errors,
-        "requests": len(latencies),
-    }
-
-
 def bench_http(
     url: str, ids: list[int], key: str, seconds: float, clients: int, workers: int
 ) -> dict[str, Any]:
-    port = _free_port()
-    proc = _serve(url, port, workers)
+    port = free_port()
+    proc = serve(url, port, workers)
     try:
-        credits = _load(
+        credits = load(
             port,
             key,
             lambda i: (
@@ -197,7 +101,7 @@ def bench_http(
             seconds,
             clients,
         )
-        spends = _load(
+        spends = load(
             port,
             key,
             lambda i: (f"/v1/members/{ids[i % len(ids)]}/spend", {"points": 1, "reason": "bench"}),
@@ -222,7 +126,7 @@ def main() -> int:
         targets = {
             "sqlite": (f"sqlite:///{tmp}/bench.db", 1),
             "postgresql": (
-                _pg_database("punchcard_bench") if args.only != "sqlite" else "",
+                pg_database("punchcard_bench") if args.only != "sqlite" else "",
                 2,
             ),
         }

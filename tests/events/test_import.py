@@ -119,9 +119,15 @@ def test_csv_format_and_member_not_found_without_auto_enrolment(
         "external_id,order_id,occurred_at,total,currency\n"
         "c1,o1,2026-03-01T10:00:00Z,10.50,EUR\n"
         "c2,o2,not-a-date,3.00,EUR\n"
+        "c3,o3,2026-03-01T10:00:00Z,10.005,EUR\n"
+        "c4,o4,2026-03-01T10:00:00Z,10.00,EURO\n"
     )
     report = import_orders(db, program_id=program.id, rows=read(path, "csv"), fmt="csv", now=NOW)
-    assert report.as_json()["skipped"] == {"member_not_found": 1, "unreadable": 1}
+    assert report.as_json()["skipped"] == {
+        "invalid_event_data": 2,
+        "member_not_found": 1,
+        "unreadable": 1,
+    }
 
 
 def test_sample_file_through_the_cli(

@@ -14,8 +14,10 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from punchcard.errors import PunchcardError
 from punchcard.events import service
 from punchcard.events.earning import money
+from punchcard.events.types import check_data
 from punchcard.ledger.bulk import CreditRequest, credit_many
 from punchcard.members import service as members
 from punchcard.models import Award, Event, Order
@@ -76,6 +78,11 @@ def import_events(
     batch_orders: set[str] = set()
     for event in events:
         order_id = event.data["order_id"]
+        try:
+            check_data(event.type, event.data)  # the same checks as one-by-one ingestion
+        except PunchcardError as exc:
+            skipped[exc.code].append(event)
+            continue
         if event.source_id in seen_sources:
             skipped["already_imported"].append(event)
         elif order_id in seen_orders or order_id in batch_orders:
@@ -86,8 +93,13 @@ def import_events(
     if not fresh:
         return skipped
     if program.auto_enrol:
+        first_seen: dict[str, datetime] = {}
+        for event in fresh:
+            ext = event.member["external_id"]
+            first_seen[ext] = min(first_seen.get(ext, event.occurred_at), event.occurred_at, now)
         ids = members.enrol_many(
             session,
+            enrolled_at=first_seen,
             program_id=program.id,
             external_ids=[e.member["external_id"] for e in fresh],
             now=now,

@@ -122,7 +122,12 @@ def update(
 
 
 def enrol_many(
-    session: Session, *, program_id: int, external_ids: list[str], now: datetime
+    session: Session,
+    *,
+    program_id: int,
+    external_ids: list[str],
+    now: datetime,
+    enrolled_at: dict[str, datetime] | None = None,
 ) -> dict[str, int]:
     """Member ids for these external ids, enrolling the unknown ones in two statements (for
     imports). Racing enrolments of the same customer still end with one member."""
@@ -143,8 +148,8 @@ def enrol_many(
                     "channel": Channel.OTHER.value,
                     "card_number": new_card_number(),
                     "qr_token": new_qr_token(),
-                    "created_at": now,
-                    "updated_at": now,
+                    "created_at": (enrolled_at or {}).get(external_id, now),
+                    "updated_at": (enrolled_at or {}).get(external_id, now),
                 }
                 for external_id in missing
             ],
