@@ -359,7 +359,8 @@ def demo(
     ] = True,
     port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
 ) -> None:
-    """Build a demo program with members and a year of ledger activity, then serve it."""
+    """Build a demo program from the real CDNOW order history (about two minutes the first
+    time; run again it reuses it), print keys and examples, then serve it."""
     from punchcard.demo import build_demo
 
     url = _url(db)

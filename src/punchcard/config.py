@@ -22,9 +22,7 @@ class Settings(BaseSettings):
     jobs_interval_seconds: float = Field(
         60.0, gt=0, description="Pause between two passes of `punchcard worker`."
     )
-    jobs_batch_size: int = Field(
-        500, ge=1, description="Members a job fetches per query (each is committed on its own)."
-    )
+    jobs_batch_size: int = Field(500, ge=1, description="Members a job handles per transaction.")
     idempotency_ttl_hours: int = Field(
         168, ge=1, description="How long a stored response answers a retried Idempotency-Key."
     )

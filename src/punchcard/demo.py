@@ -2,7 +2,8 @@
 
 The history goes through the same import path and rules as any merchant's would; then a few
 reviews, shares, recycling drop-offs and a refund show the other ways to earn, and the jobs run
-up to the end of the data (pending points released, old points expired)."""
+up to the end of the data (pending points released). The demo's points never expire: the data
+is from 1997-98, and any expiry date would have passed long before anyone looks at it."""
 
 from __future__ import annotations
 
@@ -162,8 +163,8 @@ def _create(db: Database, now: datetime) -> ProgramSettings:
             name=DEMO_NAME,
             now=now,
             points_name="stars",
-            expiry_policy=ExpiryPolicy.END_OF_YEAR,
-            expiry_value=12,
+            expiry_policy=ExpiryPolicy.NEVER,
+            expiry_value=0,
             pending_days=30,
         )
         rules.replace(session, program_id=program.id, body=DEMO_RULES, now=now)

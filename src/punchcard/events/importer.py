@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from punchcard.db import Database, session_scope
 from punchcard.errors import PunchcardError
@@ -77,6 +77,7 @@ def import_orders(
     report = ImportReport()
     before = _members(db, program_id)
     batch: list[OrderRow] = []
+    flushed = 0
     for item in rows:
         report.orders_read += 1
         if isinstance(item, Skip):
@@ -86,12 +87,25 @@ def import_orders(
         if len(batch) >= batch_size:
             _flush(db, program_id, batch, fmt, now, report)
             batch = []
+            flushed += 1
+            if flushed in (1, 4, 10) or flushed % 20 == 0:
+                _refresh_statistics(db)
         if progress is not None:
             progress(1)
     if batch:
         _flush(db, program_id, batch, fmt, now, report)
     report.members_created = _members(db, program_id) - before
     return report
+
+
+def _refresh_statistics(db: Database) -> None:
+    """PostgreSQL plans by table statistics; a big import outgrows them long before autovacuum
+    notices, and the lookups of later batches turn into scans. SQLite needs nothing."""
+    if db.is_sqlite:
+        return
+    with db.engine.connect() as conn:
+        conn.execute(text("ANALYZE members, balances, events, orders, lots, pending_credits"))
+        conn.commit()
 
 
 def _flush(

@@ -1,8 +1,9 @@
 """Periodic ledger work: release pending points, then expire lots.
 
-Each member is handled in its own short transaction, under the same balance-row lock as every
-other ledger write, so the jobs can run twice, concurrently, or beside live traffic: a second
-runner finds nothing left to do."""
+A page of due members is handled in one transaction with multi-row writes, under the same
+balance-row locks as every other ledger write, so the jobs can run twice, concurrently, or
+beside live traffic: a second runner finds nothing left to do. A page that fails is redone one
+member at a time, each on its own savepoint, so one bad member never blocks the others."""
 
 from __future__ import annotations
 
