@@ -6,12 +6,14 @@ from datetime import datetime
 
 from punchcard.config import Settings
 from punchcard.db import Database
+from punchcard.events import tasks as event_tasks
 from punchcard.idempotency import tasks as idempotency_tasks
 from punchcard.ledger.tasks import JobReport, run_ledger_jobs
 
 
 def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
     report = run_ledger_jobs(db, now=now, batch_size=settings.jobs_batch_size)
+    report.birthdays = event_tasks.birthdays(db, now=now, batch_size=settings.jobs_batch_size)
     report.pruned_keys = idempotency_tasks.prune(
         db, now=now, ttl_hours=settings.idempotency_ttl_hours
     )

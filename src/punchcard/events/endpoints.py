@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from punchcard.api.deps import DbDep, IdempotencyKey, NowDep, Reader, Writer
+from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.handlers import validation_body
 from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.errors import PunchcardError
-from punchcard.events import service
+from punchcard.events import custom, service
 from punchcard.events.repository import explanation_for
 from punchcard.events.schemas import BatchIn, BatchItem, BatchOut, EventIn, EventResult
 from punchcard.ledger import queries
@@ -139,3 +139,61 @@ def explain(member_id: int, transaction_id: int, who: Reader, db: DbDep) -> dict
     if found is None:
         return {**base, "source": "ledger", "reverses_id": tx.reverses_id, "meta": tx.meta}
     return {**base, "source": "event", **found}
+
+
+class EventTypeOut(BaseModel):
+    type: str
+    schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
+
+
+class EventTypeList(BaseModel):
+    items: list[EventTypeOut]
+
+
+@router.put(
+    "/v1/event-types/{event_type}",
+    response_model=EventTypeOut,
+    response_model_by_alias=True,
+    responses=errors(403),
+    tags=["events"],
+)
+def put_event_type(
+    event_type: str,
+    who: Admin,
+    db: DbDep,
+    now: NowDep,
+    schema: dict[str, Any] = Body(description="A JSON Schema (draft 2020-12) for `data`."),
+) -> EventTypeOut:
+    """Register (or replace) the JSON Schema of a `custom.*` event type; events of that type
+    are then refused with 422 `invalid_event_data` when their data breaks it."""
+    with db.writer() as session:
+        custom.register(
+            session, program_id=who.program_id, event_type=event_type, schema=schema, now=now
+        )
+        session.commit()
+    return EventTypeOut(type=event_type, schema=schema)
+
+
+@router.get(
+    "/v1/event-types",
+    response_model=EventTypeList,
+    response_model_by_alias=True,
+    responses=errors(403),
+)
+def list_event_types(who: Reader, db: DbDep) -> EventTypeList:
+    with db.reader() as session:
+        found = custom.schemas(session, who.program_id)
+    return EventTypeList(items=[EventTypeOut(type=t, schema=s) for t, s in found.items()])
+
+
+@router.get(
+    "/v1/event-types/{event_type}",
+    response_model=EventTypeOut,
+    response_model_by_alias=True,
+    responses=errors(403, 404),
+)
+def get_event_type(event_type: str, who: Reader, db: DbDep) -> EventTypeOut:
+    with db.reader() as session:
+        return EventTypeOut(
+            type=event_type, schema=custom.schema_of(session, who.program_id, event_type)
+        )

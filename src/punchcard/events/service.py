@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from punchcard.errors import NotFoundError
-from punchcard.events import orders
+from punchcard.events import custom, orders
 from punchcard.events import repository as repo
 from punchcard.events.earning import earn
-from punchcard.events.types import check_data
+from punchcard.events.types import CUSTOM, check_data
 from punchcard.ledger import service as ledger
 from punchcard.ledger.domain import Kind
 from punchcard.members import service as members
@@ -121,6 +121,8 @@ def ingest_once(
 ) -> tuple[dict[str, Any], bool]:
     """The result, and whether it is a replay of an event seen before."""
     data = check_data(event.type, event.data)
+    if CUSTOM.match(event.type):
+        custom.check_custom(session, program.id, event.type, event.data)
     stored = repo.stored_result(session, program.id, event.source_id)
     if stored is not None:
         return json.loads(stored), True

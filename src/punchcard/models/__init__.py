@@ -5,6 +5,7 @@ from punchcard.models.award import Award
 from punchcard.models.balance import Balance
 from punchcard.models.base import Base
 from punchcard.models.event import Event
+from punchcard.models.event_schema import EventSchema
 from punchcard.models.idempotency_key import IdempotencyKey
 from punchcard.models.ledger_transaction import LedgerTransaction
 from punchcard.models.lot import Lot
@@ -23,6 +24,7 @@ __all__ = [
     "Balance",
     "Base",
     "Event",
+    "EventSchema",
     "IdempotencyKey",
     "LedgerTransaction",
     "Lot",
