@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -124,3 +125,10 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 def rowcount(result: Result[Any]) -> int:
     """Rows a DML statement touched; guarded updates read it to know whether they won."""
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def insert_or_skip(session: Session, table: Table) -> Any:
+    """An INSERT that can say ON CONFLICT (DO NOTHING / DO UPDATE), in the session's dialect:
+    the one statement that makes racing writers of the same key end with one row."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)

@@ -12,9 +12,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from punchcard.db import insert_or_skip
 from punchcard.errors import InvalidInputError, NotFoundError
 from punchcard.events.types import CUSTOM, InvalidEventError
 from punchcard.models import EventSchema
@@ -54,8 +54,7 @@ def register(
             f"not a valid JSON Schema at {path}: {exc.message}", details={"path": path}
         ) from exc
     text = json.dumps(schema, sort_keys=True)
-    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(table_of(EventSchema)).values(
+    statement = insert_or_skip(session, table_of(EventSchema)).values(
         program_id=program_id, type=event_type, body=text, updated_at=now
     )
     session.execute(

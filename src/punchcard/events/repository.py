@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from punchcard.db import insert_or_skip
 from punchcard.models import Award, Event, Order
 from punchcard.models.base import table_of
 
@@ -20,9 +20,11 @@ from punchcard.models.base import table_of
 def claim_event(session: Session, values: dict[str, Any]) -> int | None:
     """Insert the event unless its source id is known; None when it is (a replay). On
     PostgreSQL a racing duplicate waits here for the first to commit."""
-    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return session.execute(
-        module.insert(table_of(Event)).values(**values).on_conflict_do_nothing().returning(Event.id)
+        insert_or_skip(session, table_of(Event))
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(Event.id)
     ).scalar_one_or_none()
 
 

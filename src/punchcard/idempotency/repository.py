@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from punchcard.db import insert_or_skip
 from punchcard.models import IdempotencyKey
 from punchcard.models.base import table_of
 
@@ -28,9 +27,8 @@ def claim(
 
     On PostgreSQL a second request with the same key waits here until the first one commits
     or rolls back, so two racing retries never both run the write."""
-    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     claimed = session.execute(
-        module.insert(table_of(IdempotencyKey))
+        insert_or_skip(session, table_of(IdempotencyKey))
         .values(program_id=program_id, key=key, fingerprint=fingerprint, created_at=now)
         .on_conflict_do_nothing()
         .returning(IdempotencyKey.key)

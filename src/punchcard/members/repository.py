@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from punchcard.db import insert_or_skip
 from punchcard.models import Member
 from punchcard.models.base import table_of
 
@@ -36,9 +36,7 @@ _COLUMNS = tuple(getattr(Member, name) for name in MemberRow.__dataclass_fields_
 def insert_if_new(session: Session, values: dict[str, Any]) -> bool:
     """Insert unless a unique key already holds the row; True when a row was written.
     ON CONFLICT makes two racing enrolments of one customer end with one member."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table_of(Member)).values(**values).on_conflict_do_nothing()
+    statement = insert_or_skip(session, table_of(Member)).values(**values).on_conflict_do_nothing()
     return session.execute(statement.returning(Member.id)).scalar_one_or_none() is not None
 
 
@@ -90,6 +88,4 @@ def ids_by_external_id(
 
 
 def insert_many_if_new(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(table_of(Member)).on_conflict_do_nothing(), rows)
+    session.execute(insert_or_skip(session, table_of(Member)).on_conflict_do_nothing(), rows)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from punchcard.db import insert_or_skip
 from punchcard.models import RuleBudget, RuleSetVersion
 from punchcard.models.base import table_of
 
@@ -52,9 +52,8 @@ def lock_budgets(session: Session, program_id: int, rule_ids: Iterable[str]) -> 
     ids = sorted(set(rule_ids))
     if not ids:
         return {}
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        module.insert(table_of(RuleBudget))
+        insert_or_skip(session, table_of(RuleBudget))
         .values([{"program_id": program_id, "rule_id": r, "spent": 0} for r in ids])
         .on_conflict_do_nothing()
     )
