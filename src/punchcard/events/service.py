@@ -60,27 +60,10 @@ def resolve_member(
     session: Session, program: ProgramSettings, event: EventInput, now: datetime, *, enrol: bool
 ) -> int | None:
     ref = event.member
-    found = None
-    if "id" in ref:
-        found = members.search(
-            session, program_id=program.id, filters={"id": ref["id"]}, after_id=0, limit=1
-        )
-    elif "external_id" in ref:
-        found = members.search(
-            session,
-            program_id=program.id,
-            filters={"external_id": ref["external_id"]},
-            after_id=0,
-            limit=1,
-        )
-    else:
-        found = members.search(
-            session,
-            program_id=program.id,
-            filters={"card_number": ref["card_number"]},
-            after_id=0,
-            limit=1,
-        )
+    ((field, value),) = ref.items()  # exactly one identifier: the schema makes sure
+    found = members.search(
+        session, program_id=program.id, filters={field: value}, after_id=0, limit=1
+    )
     if found:
         return found[0].id
     if "external_id" in ref and program.auto_enrol:
