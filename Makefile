@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install demo test lint typecheck unit bench serve clean
+.PHONY: install tools demo test lint typecheck unit reliability-short reliability bench serve clean
 
 install: $(STAMP)
 
@@ -28,14 +28,25 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The load generator (wrk) and pgbench come from Debian's packages.
+tools:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
+
 unit: install
-	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q
+	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q -m "not reliability"
 
-test: lint typecheck unit
+# Crash and fault tests restart servers (PostgreSQL too): they run alone, after the rest.
+reliability-short: install
+	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) PUNCHCARD_RELIABILITY=short $(BIN)/pytest -q -m reliability tests/reliability
 
-bench: install
-	PUNCHCARD_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.ledger
-	PUNCHCARD_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.ingest
+reliability: install
+	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) PUNCHCARD_RELIABILITY=full $(BIN)/pytest -q -m reliability tests/reliability
+
+test: lint typecheck unit reliability-short
+
+bench: install tools
+	PUNCHCARD_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache punchcard.db*
