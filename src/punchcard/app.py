@@ -13,6 +13,7 @@ from punchcard.api import handlers
 from punchcard.config import Settings
 from punchcard.db import Database, open_database
 from punchcard.events.endpoints import router as events_router
+from punchcard.events.express import IdBlocks
 from punchcard.kit.clock import Clock, utcnow
 from punchcard.ledger.endpoints import router as ledger_router
 from punchcard.members.endpoints import router as members_router
@@ -40,6 +41,8 @@ def create_app(
     app.state.settings = settings
     app.state.db = db or open_database(settings.database_url, settings)
     app.state.clock = clock
+    if not app.state.db.is_sqlite:
+        app.state.id_blocks = IdBlocks(app.state.db)
     handlers.install(app)
     app.include_router(programs_router)
     app.include_router(members_router)

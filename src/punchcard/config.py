@@ -23,6 +23,12 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Pause between two passes of `punchcard worker`."
     )
     jobs_batch_size: int = Field(500, ge=1, description="Members a job handles per transaction.")
+    cache_ttl_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a process keeps API keys, program settings and rules before "
+        "reading them again (0: never cache); changes made through the same process apply at once.",
+    )
     idempotency_ttl_hours: int = Field(
         168, ge=1, description="How long a stored response answers a retried Idempotency-Key."
     )

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from punchcard.db import Database
 from punchcard.errors import AuthError, ForbiddenError
+from punchcard.kit.hashing import sha256_hex
 from punchcard.programs import service as programs
 from punchcard.programs.domain import Scope
 
@@ -45,11 +46,19 @@ def caller(
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("send the program's API key as `Authorization: Bearer <key>`")
-    with db.reader() as session:
-        identity = programs.authenticate(session, credentials.credentials)
+    identity = db.caches.get(
+        ("key", sha256_hex(credentials.credentials)), lambda: _authenticate(db, credentials)
+    )
     if identity is None:
         raise AuthError("unknown or revoked API key")
     return Caller(identity.program_id, identity.key_id, identity.scopes)
+
+
+def _authenticate(
+    db: Database, credentials: HTTPAuthorizationCredentials
+) -> programs.KeyIdentity | None:
+    with db.reader() as session:
+        return programs.authenticate(session, credentials.credentials)
 
 
 def require(allowed: tuple[Scope, ...]) -> Callable[[Caller], Caller]:

@@ -8,20 +8,23 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from punchcard.errors import PunchcardError
 
 log = logging.getLogger("punchcard")
 
 _HTTP_CODES = {
+    400: "malformed_json",  # FastAPI's own 400: a body it cannot even decode (not UTF-8)
     401: "unauthenticated",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def _body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -67,6 +70,20 @@ def validation_body(errors: list[Any]) -> tuple[int, dict[str, Any]]:
     return 422, _body(_classify(errors[0]), message, {"errors": items})
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method of the requested path, from the OpenAPI document ("" for paths outside
+    it). Starlette's 405 names only the methods of the first route whose path matches, but
+    several routes share a path here (GET and PATCH /v1/program...), and RFC 9110 wants all of
+    the resource's methods in `Allow`."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {m.upper() for m in item if m.upper() in _METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PunchcardError)
     async def _punchcard(_: Request, exc: PunchcardError) -> JSONResponse:
@@ -77,9 +94,28 @@ def install(app: FastAPI) -> None:
         return validation_response(exc)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return JSONResponse(_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405 and (allowed := allowed_methods(request)):
+            headers = {**(headers or {}), "Allow": allowed}
+        return JSONResponse(_body(code, str(exc.detail)), exc.status_code, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value of the request itself (PostgreSQL: text with a NUL
+        # character, a number out of range): the caller's mistake, and nothing was written.
+        log.info(
+            "value refused by the database on %s %s: %s", request.method, request.url.path, exc.orig
+        )
+        return JSONResponse(
+            _body(
+                "validation_error",
+                "a value of the request cannot be stored (text with a NUL character, "
+                "or a number out of range)",
+            ),
+            422,
+        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

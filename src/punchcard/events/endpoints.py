@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
+from punchcard.api.deps import Admin, Caller, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.handlers import validation_body
 from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
-from punchcard.errors import PunchcardError
-from punchcard.events import custom, service
+from punchcard.db import Database
+from punchcard.errors import ConflictError, PunchcardError
+from punchcard.events import custom, express, fastpath, service
 from punchcard.events.repository import explanation_for
 from punchcard.events.schemas import BatchIn, BatchItem, BatchOut, EventIn, EventResult
 from punchcard.ledger import queries
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ProgramSettings
+from punchcard.rules import service as rules
 
 router = APIRouter(tags=["events"])
 DryRun = Annotated[bool, Query(description="Evaluate and answer without writing anything.")]
@@ -44,6 +48,82 @@ def _ingest(
     return EventResult.model_validate(result)
 
 
+def _program(db: Database, program_id: int) -> ProgramSettings:
+    def load() -> ProgramSettings:
+        with db.reader() as session:
+            return programs.get_program(session, program_id)
+
+    return db.caches.get(("program", program_id), load)
+
+
+def _rules(db: Database, program_id: int) -> rules.RulesInForce:
+    def load() -> rules.RulesInForce:
+        with db.reader() as session:
+            return rules.in_force(session, program_id)
+
+    return db.caches.get(("rules", program_id), load)
+
+
+def _express(
+    request: Request, db: Database, who: Caller, body: EventIn, now: datetime
+) -> Response | None:
+    """The one-statement lane for the common case (see `events.express`), or None."""
+    blocks = getattr(request.app.state, "id_blocks", None)
+    if blocks is None:
+        return None
+    current = _rules(db, who.program_id)
+    event = _input(body)
+    if not fastpath.eligible(current.rules, event) or express.looks_at_member(
+        current.rules, event.type
+    ):
+        return None
+    ((kind, value),) = event.member.items()
+    member_id = int(value) if kind == "id" else db.caches.member_id(who.program_id, str(value))
+    if member_id is None and not _program(db, who.program_id).auto_enrol:
+        return None
+    try:
+        result = express.try_ingest(
+            db,
+            blocks,
+            program=_program(db, who.program_id),
+            rules=current,
+            event=event,
+            member_id=member_id,
+            now=now,
+        )
+    except IntegrityError as exc:
+        raise _raced() from exc
+    if result is None:
+        return None
+    if kind == "external_id" and member_id is None:
+        db.caches.remember_member(who.program_id, str(value), result["member_id"])
+    answer = EventResult.model_validate(result).model_dump_json()
+    return Response(answer, media_type="application/json")
+
+
+def _fast(
+    session: Session,
+    program: ProgramSettings,
+    current: rules.RulesInForce,
+    events: list[service.EventInput],
+    now: datetime,
+) -> list[fastpath.Outcome]:
+    """The fast path, with a write that lost a race (the same event or order id committed by
+    another request a moment before) answered as a conflict to retry, not a 500."""
+    try:
+        return fastpath.ingest_many(session, program=program, rules=current, events=events, now=now)
+    except IntegrityError as exc:
+        raise _raced() from exc
+
+
+def _raced() -> ConflictError:
+    return ConflictError(
+        "another request recorded the same event or order at the same moment; "
+        "send it again to get its result",
+        code="concurrent_write",
+    )
+
+
 @router.post(
     "/v1/events",
     response_model=EventResult,
@@ -62,7 +142,15 @@ def post_event(
     the first result and earns nothing twice."""
 
     def handler(session: Session) -> tuple[int, BaseModel]:
-        program = programs.get_program(session, who.program_id)
+        program = _program(db, who.program_id)
+        if not dry_run:
+            current = _rules(db, who.program_id)
+            event = _input(body)
+            if fastpath.eligible(current.rules, event):
+                (outcome,) = _fast(session, program, current, [event], now)
+                if isinstance(outcome, PunchcardError):
+                    raise outcome
+                return 200, EventResult.model_validate(outcome)
         result = _ingest(session, program, body, now, dry_run)
         if dry_run:
             session.rollback()
@@ -70,7 +158,17 @@ def post_event(
 
     if dry_run:
         idempotency_key = None
-    return run_write(request, db, who, now, body, handler, idempotency_key)
+    elif idempotency_key is None:
+        answered = _express(request, db, who, body, now)
+        if answered is not None:
+            return answered
+    response = run_write(request, db, who, now, body, handler, idempotency_key)
+    external_id = body.member.external_id
+    if not dry_run and response.status_code == 200 and external_id is not None:
+        member_id = json.loads(bytes(response.body)).get("member_id")
+        if member_id is not None:  # the express lane will know this customer next time
+            db.caches.remember_member(who.program_id, external_id, member_id)
+    return response
 
 
 @router.post("/v1/events/batch", response_model=BatchOut, responses=errors(400, 403, 409))
@@ -87,18 +185,61 @@ def post_batch(
     so one bad event does not sink the others."""
 
     def handler(session: Session) -> tuple[int, BaseModel]:
-        program = programs.get_program(session, who.program_id)
-        items = [
-            _batch_item(session, program, i, raw, now, dry_run) for i, raw in enumerate(body.events)
-        ]
+        program = _program(db, who.program_id)
         if dry_run:
+            items = [
+                _batch_item(session, program, i, raw, now, dry_run)
+                for i, raw in enumerate(body.events)
+            ]
             session.rollback()
+        else:
+            current = _rules(db, who.program_id)
+            items = _batch_items(session, program, current, body.events, now)
         accepted = sum(1 for item in items if item.result is not None)
         return 200, BatchOut(accepted=accepted, rejected=len(items) - accepted, items=items)
 
     if dry_run:
         idempotency_key = None
     return run_write(request, db, who, now, body, handler, idempotency_key)
+
+
+def _batch_items(
+    session: Session,
+    program: ProgramSettings,
+    current: rules.RulesInForce,
+    raw_events: list[dict[str, Any]],
+    now: datetime,
+) -> list[BatchItem]:
+    """Runs of events the fast path can take go through it together; any other event (a
+    refund, say) goes alone through the general path, in its place, so that order holds."""
+    items: dict[int, BatchItem] = {}
+    run: list[tuple[int, service.EventInput]] = []
+
+    def flush() -> None:
+        outcomes = _fast(session, program, current, [e for _, e in run], now) if run else []
+        for (index, _), outcome in zip(run, outcomes, strict=True):
+            if isinstance(outcome, PunchcardError):
+                error = outcome.to_body()["error"]
+                items[index] = BatchItem(index=index, status=outcome.status, error=error)
+            else:
+                items[index] = BatchItem(
+                    index=index, status=200, result=EventResult.model_validate(outcome)
+                )
+        run.clear()
+
+    for index, raw in enumerate(raw_events):
+        try:
+            event = _input(EventIn.model_validate(raw))
+        except ValidationError:
+            items[index] = _batch_item(session, program, index, raw, now, False)
+            continue
+        if fastpath.eligible(current.rules, event):
+            run.append((index, event))
+            continue
+        flush()
+        items[index] = _batch_item(session, program, index, raw, now, False)
+    flush()
+    return [items[i] for i in range(len(raw_events))]
 
 
 def _batch_item(

@@ -41,7 +41,7 @@ class RefundTooLargeError(InvalidInputError):
     code = "refund_exceeds_order"
 
 
-def _lines(data: OrderPlaced) -> tuple[Line, ...]:
+def order_lines(data: OrderPlaced) -> tuple[Line, ...]:
     return tuple(Line(ln.sku, ln.category, ln.quantity, ln.unit_price) for ln in data.lines)
 
 
@@ -71,7 +71,7 @@ def place(
         event.channel.value,
         event.store_id,
         money(data.total),
-        _lines(data),
+        order_lines(data),
         first_order=first,
     )
     earned = earn(

@@ -45,7 +45,9 @@ def update_program(
         program = service.update_program(session, who.program_id, changes=changes, now=now)
         return 200, ProgramOut.of(program)
 
-    return run_write(request, db, who, now, body, handler, idempotency_key)
+    response = run_write(request, db, who, now, body, handler, idempotency_key)
+    db.caches.forget(("program", who.program_id))
+    return response
 
 
 @router.get("/v1/api-keys", response_model=ApiKeyList, responses=errors(403))
@@ -88,4 +90,5 @@ def revoke_key(key_id: int, who: Admin, db: DbDep, now: NowDep) -> Response:
             session, program_id=who.program_id, key_id=key_id, now=now, keep_an_admin=True
         )
         session.commit()
+    db.caches.forget_kind("key")
     return Response(status_code=204)

@@ -73,10 +73,12 @@ def put_rules(
         version = service.replace(session, program_id=who.program_id, body=body, now=now)
         return 200, RulesOut(version=version, rules=body["rules"])
 
-    return run_write(request, db, who, now, _Raw(body=body), handler, idempotency_key)
+    response = run_write(request, db, who, now, _Raw(body=body), handler, idempotency_key)
+    db.caches.forget(("rules", who.program_id))
+    return response
 
 
-@router.post("/validate", response_model=ValidationOut, responses=errors(403))
+@router.post("/validate", response_model=ValidationOut, responses=errors(400, 403))
 def validate_rules(who: Reader, body: dict[str, Any] = RuleSetBody) -> ValidationOut:
     """Check a rule set without saving it."""
     problems = service.check(body)

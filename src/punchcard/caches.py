@@ -1,0 +1,61 @@
+"""What every request reads and almost nothing changes: API keys, program settings and the rule
+set in force, kept in the process for a few seconds.
+
+Reading them costs three queries per request, more than the earn path's own writes. A change
+made through this process (a PATCH of the program, a new rule set, a revoked key) drops the
+entry at once; other worker processes and the CLI see it within `PUNCHCARD_CACHE_TTL_SECONDS`.
+One `Caches` belongs to one `Database`, so two databases in one process never share entries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from cachetools import LRUCache, TTLCache
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class Caches:
+    def __init__(self, ttl_seconds: float = 5.0) -> None:
+        self._lock = threading.Lock()
+        self._ttl = ttl_seconds
+        ttl = max(ttl_seconds, 0.001)
+        self._entries: TTLCache[Hashable, Any] = TTLCache(maxsize=50_000, ttl=ttl)
+        # Member ids never change, so they need no expiry: (program, external id) -> id.
+        self._members: LRUCache[tuple[int, str], int] = LRUCache(maxsize=100_000)
+
+    def member_id(self, program_id: int, external_id: str) -> int | None:
+        with self._lock:
+            return self._members.get((program_id, external_id))
+
+    def remember_member(self, program_id: int, external_id: str, member_id: int) -> None:
+        with self._lock:
+            self._members[(program_id, external_id)] = member_id
+
+    def get(self, key: Hashable, load: Callable[[], T]) -> T:
+        """The cached value, or `load()` stored for next time. Two threads missing together
+        both load: harmless, and it keeps the lock out of the database round trip."""
+        if self._ttl <= 0:
+            return load()
+        with self._lock:
+            found = self._entries.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+        value = load()
+        with self._lock:
+            self._entries[key] = value
+        return value
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def forget_kind(self, kind: str) -> None:
+        """Drop every entry whose key is a tuple starting with `kind` (all API keys, say)."""
+        with self._lock:
+            for key in [k for k in self._entries if isinstance(k, tuple) and k[:1] == (kind,)]:
+                self._entries.pop(key, None)

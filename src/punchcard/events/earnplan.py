@@ -1,0 +1,220 @@
+"""Every row that earning events write, planned in memory before any is written.
+
+The fast path (`events.fastpath`) reads what it needs in one round trip, evaluates the rules,
+and hands the evaluated events here with the locked balances and ids drawn in advance; this
+module decides the ledger transactions (with `ledger.domain`'s plans: pending points, debt
+paid first, a lot per available credit), the event, order and award rows, and the stored
+result of each event, exactly as the one-by-one services would. No I/O: `moment` turns an
+instant into what the database stores, so the rows go out as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from punchcard.events.service import EventInput, Outcome, explanation_of, result_of
+from punchcard.events.types import OrderPlaced
+from punchcard.ledger.domain import BalanceView, Kind, Plan, plan_credit, transaction_digest
+from punchcard.programs.domain import ProgramSettings, expiry_for
+from punchcard.rules.domain import Evaluation
+
+Row = tuple[Any, ...]
+Moment = Callable[[datetime | None], Any]
+
+TRANSACTION_COLUMNS = (
+    "id", "program_id", "member_id", "kind", "points", "reason", "reference", "reverses_id",
+    "occurred_at", "created_at", "meta", "digest",
+)  # fmt: skip
+POSTING_COLUMNS = ("program_id", "transaction_id", "member_id", "account", "amount")
+LOT_COLUMNS = (
+    "id", "program_id", "member_id", "transaction_id", "points", "remaining", "earned_at",
+    "expires_at",
+)  # fmt: skip
+LOT_ENTRY_COLUMNS = ("program_id", "member_id", "transaction_id", "lot_id", "amount")
+PENDING_COLUMNS = (
+    "program_id", "member_id", "transaction_id", "points", "remaining", "release_at", "status",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "id", "program_id", "source_id", "type", "member_id", "occurred_at", "channel", "store_id",
+    "data", "result", "explanation", "transaction_id", "created_at",
+)  # fmt: skip
+ORDER_COLUMNS = (
+    "program_id", "order_id", "member_id", "event_id", "transaction_id", "currency", "total",
+    "lines", "refunded_amount", "refunded_quantities", "refunded_values", "status", "placed_at",
+)  # fmt: skip
+AWARD_COLUMNS = (
+    "program_id", "member_id", "event_id", "transaction_id", "rule_id", "rule_version", "effect",
+    "points", "reversed_points", "lines", "occurred_at",
+)  # fmt: skip
+_COMPACT = (",", ":")
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One event ready to be written: its member and what the rules gave it."""
+
+    event: EventInput
+    order: OrderPlaced | None
+    member_id: int
+    evaluation: Evaluation
+
+
+@dataclass
+class EarnRows:
+    transactions: list[Row] = field(default_factory=list)
+    postings: list[Row] = field(default_factory=list)
+    lots: list[Row] = field(default_factory=list)
+    lot_entries: list[Row] = field(default_factory=list)
+    pending: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    orders: list[Row] = field(default_factory=list)
+    awards: list[Row] = field(default_factory=list)
+    deltas: dict[int, list[int]] = field(default_factory=dict)  # available, pending, debt, life
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Planner:
+    program: ProgramSettings
+    version: int
+    balances: dict[int, BalanceView]
+    now: datetime
+    moment: Moment
+    tx_ids: Iterator[int]
+    event_ids: Iterator[int]
+    lot_ids: Iterator[int]
+    money: Callable[[Decimal], Any] = str  # what a numeric column takes from this driver
+    rows: EarnRows = field(default_factory=EarnRows)
+
+    def add(self, item: Evaluated) -> dict[str, Any]:
+        event = item.event
+        total = item.evaluation.total
+        outcome = Outcome(item.member_id, version=self.version, evaluation=item.evaluation)
+        pending_days = self.program.pending_days if item.order is not None else 0
+        if pending_days > 0:
+            outcome.pending = total
+        else:
+            outcome.awarded = total
+        if item.order is not None:
+            outcome.extra = {"order_id": item.order.order_id, "order_status": "placed"}
+        if total > 0:
+            outcome.transaction_id = self._credit(item, total, pending_days)
+        event_id = next(self.event_ids)
+        result = result_of(event, outcome, False)
+        self.rows.events.append(
+            (
+                event_id,
+                self.program.id,
+                event.source_id,
+                event.type,
+                item.member_id,
+                self.moment(event.occurred_at),
+                event.channel.value,
+                event.store_id,
+                json.dumps(event.data, separators=_COMPACT, default=str),
+                json.dumps(result, separators=_COMPACT),
+                json.dumps(explanation_of(event, outcome), separators=_COMPACT, default=str),
+                outcome.transaction_id,
+                self.moment(self.now),
+            )
+        )
+        if item.order is not None:
+            self._order(item, event_id, outcome.transaction_id)
+        self._awards(item, event_id, outcome.transaction_id)
+        self.rows.results.append(result)
+        return result
+
+    def _credit(self, item: Evaluated, points: int, pending_days: int) -> int:
+        event, member_id, occurred = item.event, item.member_id, item.event.occurred_at
+        tx_id = next(self.tx_ids)
+        plan = plan_credit(Kind.EARN, points, self.balances[member_id], pending=pending_days > 0)
+        if item.order is not None:
+            reason, reference = "order placed", item.order.order_id
+            meta: dict[str, Any] = {"event_id": event.source_id, "order_id": reference}
+        else:
+            reason, reference = event.type, event.source_id
+            meta = {"event_id": event.source_id}
+        meta["rule_version"] = self.version
+        legs = [(p.account.value, p.amount) for p in plan.postings]
+        digest = transaction_digest(
+            program_id=self.program.id,
+            member_id=member_id,
+            kind=plan.kind.value,
+            points=plan.points,
+            reason=reason,
+            reference=reference,
+            reverses_id=None,
+            occurred_at=occurred,
+            legs=legs,
+        )
+        self.rows.transactions.append(
+            (
+                tx_id, self.program.id, member_id, plan.kind.value, plan.points, reason, reference,
+                None, self.moment(occurred), self.moment(self.now),
+                json.dumps(meta, sort_keys=True), digest,
+            )
+        )  # fmt: skip
+        self.rows.postings.extend(
+            (self.program.id, tx_id, member_id, account, amount) for account, amount in legs
+        )
+        if plan.new_lot_points:
+            self._lot(member_id, tx_id, plan, occurred)
+        if pending_days > 0:
+            release_at = occurred + timedelta(days=pending_days)
+            release = self.moment(release_at)
+            self.rows.pending.append(
+                (self.program.id, member_id, tx_id, points, points, release, "pending")
+            )
+        self._apply(member_id, plan)
+        return tx_id
+
+    def _lot(self, member_id: int, tx_id: int, plan: Plan, occurred: datetime) -> None:
+        lot_id = next(self.lot_ids)
+        expires = expiry_for(self.program.expiry_policy, self.program.expiry_value, occurred)
+        points = plan.new_lot_points
+        self.rows.lots.append(
+            (
+                lot_id, self.program.id, member_id, tx_id, points, points, self.moment(occurred),
+                self.moment(expires),
+            )
+        )  # fmt: skip
+        self.rows.lot_entries.append((self.program.id, member_id, tx_id, lot_id, points))
+
+    def _apply(self, member_id: int, plan: Plan) -> None:
+        delta = plan.delta()
+        self.balances[member_id] = self.balances[member_id].after(delta)
+        acc = self.rows.deltas.setdefault(member_id, [0, 0, 0, 0])
+        acc[0] += delta.available
+        acc[1] += delta.pending
+        acc[2] += delta.debt
+        acc[3] += delta.lifetime_earned
+
+    def _order(self, item: Evaluated, event_id: int, tx_id: int | None) -> None:
+        order = item.order
+        assert order is not None
+        lines = [ln.model_dump(mode="json") for ln in order.lines]
+        self.rows.orders.append(
+            (
+                self.program.id, order.order_id, item.member_id, event_id, tx_id, order.currency,
+                self.money(order.total.quantize(Decimal("0.01"))), json.dumps(lines),
+                self.money(Decimal(0)),
+                json.dumps([0] * len(lines)), json.dumps(["0"] * len(lines)), "placed",
+                self.moment(item.event.occurred_at),
+            )
+        )  # fmt: skip
+
+    def _awards(self, item: Evaluated, event_id: int, tx_id: int | None) -> None:
+        occurred = self.moment(item.event.occurred_at)
+        self.rows.awards.extend(
+            (
+                self.program.id, item.member_id, event_id, tx_id, a.rule_id, self.version,
+                a.effect, a.points, 0, json.dumps(list(a.lines)), occurred,
+            )
+            for a in item.evaluation.awards
+            if a.points > 0
+        )  # fmt: skip

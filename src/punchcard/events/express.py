@@ -1,0 +1,249 @@
+"""The express lane of `POST /v1/events` on PostgreSQL: one statement, one round trip.
+
+Most events a store sends are an order (or a review, a sign-up...) of a customer seen before,
+with no debt, under rules that look only at the event. For those, everything the event writes
+is known in Python before the database is asked anything: the member id (from the process's
+member cache), the ids of the new rows (drawn from the sequences in blocks), the points (the
+rules on the event alone), the postings and lot (no debt to pay off first) and the stored
+result. So the whole event goes out as a single statement in autocommit: an UPDATE of the
+member's balance guarded by "no debt, event id and order id not seen before", and every
+INSERT made conditional on that UPDATE having found its row. Either all of it happens, or
+nothing does and the caller takes the careful path (`events.fastpath`), which reads first.
+
+A twin of the same event racing this one fails on the unique event id, and its client gets
+409 `concurrent_write`; a retry then gets the stored result. Nothing is half-written: it is one
+statement.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
+
+from punchcard.db import Database
+from punchcard.events import earnplan
+from punchcard.events.earnplan import Evaluated
+from punchcard.events.orders import order_lines
+from punchcard.events.service import EventInput
+from punchcard.events.types import OrderPlaced, check_data
+from punchcard.ledger.domain import MAX_POINTS, BalanceView
+from punchcard.members.domain import new_card_number, new_qr_token
+from punchcard.models import (
+    Award,
+    Event,
+    LedgerTransaction,
+    Lot,
+    LotEntry,
+    Order,
+    PendingCredit,
+    Posting,
+)
+from punchcard.models.base import table_of
+from punchcard.programs.domain import ProgramSettings
+from punchcard.rawsql import driver_errors
+from punchcard.rules.domain import Facts, RuleSet, evaluate
+from punchcard.rules.service import RulesInForce
+
+BLOCK = 200  # ids drawn from a sequence at a time
+
+_TABLES: tuple[tuple[str, Table, tuple[str, ...]], ...] = (
+    ("transactions", table_of(LedgerTransaction), earnplan.TRANSACTION_COLUMNS),
+    ("postings", table_of(Posting), earnplan.POSTING_COLUMNS),
+    ("lots", table_of(Lot), earnplan.LOT_COLUMNS),
+    ("lot_entries", table_of(LotEntry), earnplan.LOT_ENTRY_COLUMNS),
+    ("pending", table_of(PendingCredit), earnplan.PENDING_COLUMNS),
+    ("events", table_of(Event), earnplan.EVENT_COLUMNS),
+    ("orders", table_of(Order), earnplan.ORDER_COLUMNS),
+    ("awards", table_of(Award), earnplan.AWARD_COLUMNS),
+)
+
+
+class IdBlocks:
+    """Ids for new rows, drawn from the tables' sequences `BLOCK` at a time per process.
+    Sequences never hand out a number twice, committed or not, so blocks of several
+    processes never overlap; ids left unused when a process stops are gaps, nothing more."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._free: dict[str, Iterator[int]] = {}
+
+    def take(self, table: str) -> int:
+        with self._lock:
+            found = next(self._free.get(table, iter(())), None)
+            if found is None:
+                self._free[table] = iter(self._draw(table))
+                found = next(self._free[table])
+            return found
+
+    def _draw(self, table: str) -> list[int]:
+        with self._db.engine.connect() as connection:
+            conn: Any = connection.connection.driver_connection
+            rows = conn.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, %s)",
+                (BLOCK,),
+            ).fetchall()
+            conn.commit()
+        return [int(r[0]) for r in rows]
+
+
+def looks_at_member(rules: RuleSet, event_type: str) -> bool:
+    """Whether a rule for this event type needs the member's history (first order, tier):
+    then the event needs the careful path, which reads it."""
+    return any(
+        r.conditions.first_order is not None or r.conditions.tiers is not None
+        for r in rules.rules
+        if r.active and event_type in r.events
+    )
+
+
+def _moment(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def try_ingest(
+    db: Database,
+    blocks: IdBlocks,
+    *,
+    program: ProgramSettings,
+    rules: RulesInForce,
+    event: EventInput,
+    member_id: int | None,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The event's result when the express lane took it; None when the careful path must
+    (debt, a replay, an existing order, zero points, bad data: it gives the right answer).
+    `member_id` None: a customer this process has not seen, enrolled by the same statement
+    (or, if another process enrolled them already, left to the careful path)."""
+    try:
+        data = check_data(event.type, event.data)
+    except Exception:  # the careful path raises the proper 4xx
+        return None
+    order = data if isinstance(data, OrderPlaced) else None
+    new_member = member_id is None
+    evaluation = evaluate(rules.rules, _facts(event, order, first_order=new_member or None))
+    if not 0 < evaluation.total <= MAX_POINTS:
+        return None
+    member = blocks.take("members") if member_id is None else member_id
+    planner = earnplan.Planner(
+        program,
+        rules.version,
+        {member: BalanceView(0, 0, 0)},
+        now,
+        _moment,
+        _one(blocks, "ledger_transactions"),
+        _one(blocks, "events"),
+        _one(blocks, "lots"),
+        money=lambda value: value,
+    )
+    result = planner.add(Evaluated(event, order, member, evaluation))
+    rows = planner.rows
+    shape = tuple(len(getattr(rows, name)) for name, _, _ in _TABLES)
+    sql = _statement(shape, order is not None, bool(rows.lots), new_member)
+    available, pending, _, lifetime = rows.deltas[member]
+    params: list[Any] = []
+    if new_member:
+        at = _moment(min(event.occurred_at, now))
+        external_id = str(event.member["external_id"])
+        card, token = new_card_number(), new_qr_token()
+        params += [member, program.id, external_id, event.channel.value, card, token, at, at]
+    params += [program.id, event.source_id]
+    if order is not None:
+        params += [program.id, order.order_id]
+    params += [available, pending, lifetime]
+    if not new_member:
+        params += [program.id, member]
+    for name, _, _ in _TABLES:
+        for row in getattr(rows, name):
+            params.extend(row)
+    with db.engine.connect() as connection, driver_errors(connection):
+        conn: Any = connection.connection.driver_connection
+        conn.autocommit = True
+        try:
+            done = psycopg.RawCursor(conn).execute(sql, params).fetchone()
+        finally:
+            conn.autocommit = False
+    return result if done is not None and done[0] == 1 else None
+
+
+def _facts(event: EventInput, order: OrderPlaced | None, *, first_order: bool | None) -> Facts:
+    """What the rules see without reading the member: a new member's order is their first."""
+    if order is None:
+        return Facts(event.type, event.occurred_at, event.channel.value, event.store_id, None)
+    return Facts(
+        event.type,
+        event.occurred_at,
+        event.channel.value,
+        event.store_id,
+        order.total.quantize(Decimal("0.01")),
+        order_lines(order),
+        first_order=first_order,
+    )
+
+
+def _one(blocks: IdBlocks, table: str) -> Iterator[int]:
+    yield blocks.take(table)
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: tuple[int, ...], is_order: bool, immediate: bool, new_member: bool) -> str:
+    """The statement for an event with this many rows per table; built once per shape.
+
+    `bal` is the gate: the member's balance row, updated (or, for a new member, inserted)
+    with the event's points only when the event and order ids are new (and, for points
+    available at once, the member owes nothing); every other row is inserted from it."""
+    unseen = ["NOT EXISTS (SELECT 1 FROM events WHERE program_id = %s AND source_id = %s)"]
+    if is_order:
+        unseen.append("NOT EXISTS (SELECT 1 FROM orders WHERE program_id = %s AND order_id = %s)")
+    if new_member:
+        parts = [
+            "WITH mem AS (INSERT INTO members (id, program_id, external_id, channel, "
+            "card_number, qr_token, created_at, updated_at) SELECT %s::bigint, %s::bigint, "
+            "%s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::timestamp, %s::timestamp "
+            f"WHERE {' AND '.join(unseen)} ON CONFLICT DO NOTHING RETURNING id, program_id), "
+            "bal AS (INSERT INTO balances (program_id, member_id, available, pending, debt, "
+            "lifetime_earned) SELECT program_id, id, %s, %s, 0, %s FROM mem "
+            "RETURNING member_id)"
+        ]
+    else:
+        guards = ["program_id = %s", "member_id = %s"]
+        if immediate:
+            guards.append("debt = 0")  # debt takes new points first: the careful path's job
+        # the unseen checks come first in the parameters: keep their order in the SQL text
+        parts = [
+            "WITH seen AS (SELECT " + " AND ".join(unseen) + " AS fresh), "
+            "bal AS (UPDATE balances SET available = available + %s, pending = pending + %s, "
+            "lifetime_earned = lifetime_earned + %s FROM seen WHERE seen.fresh AND "
+            + " AND ".join(guards)
+            + " RETURNING member_id)"
+        ]
+    for index, ((_, table, columns), count) in enumerate(zip(_TABLES, shape, strict=True)):
+        if count:
+            parts.append(f", i{index} AS ({_insert(table, columns, count)})")
+    parts.append(" SELECT count(*) FROM bal")
+    numbers = itertools.count(1)  # $n placeholders: a raw cursor sends them without parsing
+    return re.sub("%s", lambda _: f"${next(numbers)}", "".join(parts))
+
+
+def _insert(table: Table, columns: tuple[str, ...], count: int) -> str:
+    """INSERT ... SELECT from a VALUES list, joined to `bal` so that it inserts only when the
+    guarded balance update found its row. Every value is cast to its column's type."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    casts = [table.c[c].type.compile(dialect=dialect) for c in columns]
+    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    names = ", ".join(columns)
+    values = ", ".join([row] * count)
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT v.* FROM bal, (VALUES {values}) AS v({names})"
+    )

@@ -1,0 +1,298 @@
+"""The earn fast path: `order.placed` and action events (reviews, sign-ups, shares, ...) in a
+constant number of round trips, one event or thousands at a time.
+
+One event costs three round trips and the commit, whatever it earns:
+1. find and lock the members' balance rows (in member id order, so batches cannot deadlock),
+   and, in the same pipeline and so after the lock, read what was already recorded (results of
+   these event ids, orders with these order ids, each member's first order) and draw ids;
+2. (only for a member seen for the first time) enrol, then step 1 again;
+3. write every row (`earnplan` plans them) in one pipeline: PostgreSQL gets them in one round
+   trip, SQLite needs none.
+Rules, program settings and API keys come from the process cache, so nothing else is read.
+
+Refunds, dry runs, custom event types, members given by card number, and rule sets whose
+rules for these events have caps or budgets (they need usage counted under lock) take the
+general path in `events.service`; both paths write the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from punchcard.errors import PunchcardError
+from punchcard.events import earnplan
+from punchcard.events.earnplan import Evaluated
+from punchcard.events.orders import OrderExistsError, order_lines
+from punchcard.events.service import EventInput, EventMemberNotFoundError
+from punchcard.events.types import CUSTOM, OrderPlaced, check_data
+from punchcard.ledger.domain import MAX_POINTS, BalanceView
+from punchcard.ledger.errors import InvalidPointsError
+from punchcard.members.domain import new_card_number, new_qr_token
+from punchcard.programs.domain import ProgramSettings
+from punchcard.rawsql import COPY_THRESHOLD, Raw
+from punchcard.rules.domain import Facts, RuleSet, evaluate
+from punchcard.rules.service import RulesInForce
+
+Outcome = dict[str, Any] | PunchcardError
+ORDER_REFUNDS = ("order.refunded", "order.cancelled")
+
+
+def eligible(rules: RuleSet, event: EventInput) -> bool:
+    if event.type in ORDER_REFUNDS or CUSTOM.match(event.type):
+        return False
+    if "card_number" in event.member:
+        return False
+    return not any(
+        r.caps or r.budget is not None for r in rules.rules if r.active and event.type in r.events
+    )
+
+
+@dataclass
+class _Known:
+    """What the database already holds about a batch, read after its members are locked."""
+
+    members: dict[tuple[str, str], int]  # ("external_id" | "id", value) -> member id
+    balances: dict[int, BalanceView]
+    results: dict[str, str]  # source id -> stored result
+    orders: set[str]
+    first_orders: dict[int, datetime]
+    tx_ids: list[int]
+    event_ids: list[int]
+    lot_ids: list[int]
+
+
+def _ref(event: EventInput) -> tuple[str, str]:
+    ((kind, value),) = event.member.items()
+    return kind, str(value)
+
+
+def _read(raw: Raw, program_id: int, events: list[EventInput], orders: list[str]) -> _Known:
+    ext = sorted({v for k, v in map(_ref, events) if k == "external_id"})
+    by_id = sorted({int(v) for k, v in map(_ref, events) if k == "id"})
+    lock = " ORDER BY b.member_id FOR UPDATE OF b" if raw.postgres else " ORDER BY b.member_id"
+    member_match = (
+        f"(({raw.any_of('m.external_id')}) OR ({raw.any_of('m.id')}))"
+        if by_id
+        else raw.any_of("m.external_id")
+    )
+    member_params: list[Any] = [raw.listed(ext)] + ([raw.listed(by_id)] if by_id else [])
+    n = len(events)
+    with raw.pipeline():
+        locked = raw.cursor(
+            "SELECT b.member_id, m.external_id, b.available, b.pending, b.debt "
+            "FROM balances b JOIN members m ON m.id = b.member_id AND m.program_id = b.program_id "
+            f"WHERE b.program_id = ? AND {member_match}{lock}",
+            [program_id, *member_params],
+        )
+        stored = raw.cursor(
+            "SELECT source_id, result FROM events WHERE program_id = ? AND "
+            + raw.any_of("source_id"),
+            (program_id, raw.listed([e.source_id for e in events])),
+        )
+        placed = raw.cursor(
+            "SELECT order_id FROM orders WHERE program_id = ? AND " + raw.any_of("order_id"),
+            (program_id, raw.listed(orders)),
+        )
+        first = raw.cursor(
+            "SELECT m.id, (SELECT min(o.placed_at) FROM orders o WHERE o.program_id = "
+            "m.program_id AND o.member_id = m.id) FROM members m "
+            f"WHERE m.program_id = ? AND {member_match}",
+            [program_id, *member_params],
+        )
+        ids = [raw.ids_cursor(table, n) for table in ("ledger_transactions", "events", "lots")]
+    members: dict[tuple[str, str], int] = {}
+    balances: dict[int, BalanceView] = {}
+    for member_id, external_id, available, pending, debt in locked.fetchall():
+        members[("external_id", external_id)] = member_id
+        members[("id", str(member_id))] = member_id
+        balances[member_id] = BalanceView(int(available), int(pending), int(debt))
+    first_orders = {int(m): raw.read_moment(t) for m, t in first.fetchall()}
+    return _Known(
+        members,
+        balances,
+        dict(stored.fetchall()),
+        {r[0] for r in placed.fetchall()},
+        {m: t for m, t in first_orders.items() if t is not None},
+        *(raw.drawn_ids(cursor, n) for cursor in ids),
+    )
+
+
+def _enrol(raw: Raw, program: ProgramSettings, events: list[EventInput], now: datetime) -> None:
+    """Members for the unknown external ids, with their balance rows; a racing enrolment of
+    the same customer makes no second member (ON CONFLICT DO NOTHING)."""
+    first_seen: dict[str, EventInput] = {}
+    for event in events:
+        kind, value = _ref(event)
+        if kind == "external_id" and (
+            value not in first_seen or event.occurred_at < first_seen[value].occurred_at
+        ):
+            first_seen[value] = event
+    rows = []
+    for external_id, event in sorted(first_seen.items()):
+        at = raw.moment(min(event.occurred_at, now))
+        card, token = new_card_number(), new_qr_token()
+        rows.append((program.id, external_id, event.channel.value, card, token, at, at))
+    with raw.pipeline():
+        raw.many(
+            "INSERT INTO members (program_id, external_id, channel, card_number, qr_token, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            rows,
+        )
+        raw.cursor(
+            "INSERT INTO balances (program_id, member_id, available, pending, debt, "
+            "lifetime_earned) SELECT program_id, id, 0, 0, 0, 0 FROM members WHERE program_id = ?"
+            f" AND {raw.any_of('external_id')} ON CONFLICT DO NOTHING",
+            (program.id, raw.listed(sorted(first_seen))),
+        )
+
+
+def ingest_many(
+    session: Session,
+    *,
+    program: ProgramSettings,
+    rules: RulesInForce,
+    events: list[EventInput],
+    now: datetime,
+) -> list[Outcome]:
+    """Each event's stored result (a replay gives the first one back) or its error, in order.
+    The events must be `eligible`; the caller commits."""
+    raw = Raw(session)
+    checked: list[OrderPlaced | PunchcardError | None] = []
+    for event in events:
+        try:
+            data = check_data(event.type, event.data)
+            checked.append(data if isinstance(data, OrderPlaced) else None)
+        except PunchcardError as exc:
+            checked.append(exc)
+    orders = sorted({c.order_id for c in checked if isinstance(c, OrderPlaced)})
+    known = _read(raw, program.id, events, orders)
+    unknown = [e for e in events if _ref(e) not in known.members and _ref(e)[0] == "external_id"]
+    if unknown and program.auto_enrol:
+        _enrol(raw, program, unknown, now)
+        known = _read(raw, program.id, events, orders)
+    return _apply(raw, program, rules, events, checked, known, now)
+
+
+def _apply(
+    raw: Raw,
+    program: ProgramSettings,
+    rules: RulesInForce,
+    events: list[EventInput],
+    checked: list[OrderPlaced | PunchcardError | None],
+    known: _Known,
+    now: datetime,
+) -> list[Outcome]:
+    outcomes: list[Outcome | None] = [None] * len(events)
+    seen: dict[str, int] = {}
+    placed = set(known.orders)
+    fresh: list[tuple[int, EventInput, OrderPlaced | None, int]] = []
+    times: dict[int, list[datetime]] = defaultdict(list)
+    for index, (event, data) in enumerate(zip(events, checked, strict=True)):
+        if event.source_id in known.results:
+            outcomes[index] = {"replay": known.results[event.source_id]}
+        elif event.source_id in seen:
+            outcomes[index] = {"same_as": seen[event.source_id]}
+        elif isinstance(data, PunchcardError):
+            outcomes[index] = data
+        elif _ref(event) not in known.members:
+            outcomes[index] = EventMemberNotFoundError(
+                "no such member" + ("" if program.auto_enrol else " (auto-enrolment is off)"),
+                details={"member": event.member},
+            )
+        elif data is not None and data.order_id in placed:
+            outcomes[index] = OrderExistsError(
+                f"order {data.order_id} was already placed (by another event id)",
+                details={"order_id": data.order_id},
+            )
+        else:
+            seen[event.source_id] = index
+            member_id = known.members[_ref(event)]
+            if data is not None:
+                placed.add(data.order_id)
+                times[member_id].append(event.occurred_at)
+            fresh.append((index, event, data, member_id))
+    for member_times in times.values():
+        member_times.sort()
+    planner = earnplan.Planner(
+        program,
+        rules.version,
+        known.balances,
+        now,
+        raw.moment,
+        iter(known.tx_ids),
+        iter(known.event_ids),
+        iter(known.lot_ids),
+    )
+    for index, event, order, member_id in fresh:
+        facts = _facts(event, order, member_id, known.first_orders, times)
+        evaluation = evaluate(rules.rules, facts)
+        if evaluation.total > MAX_POINTS:
+            outcomes[index] = InvalidPointsError(
+                f"points must be between 1 and {MAX_POINTS}", details={"points": evaluation.total}
+            )
+            continue
+        outcomes[index] = planner.add(Evaluated(event, order, member_id, evaluation))
+    _write(raw, program.id, planner.rows)
+    return [_resolve(o, outcomes) for o in outcomes]
+
+
+def _facts(
+    event: EventInput,
+    order: OrderPlaced | None,
+    member_id: int,
+    first_orders: dict[int, datetime],
+    times: dict[int, list[datetime]],
+) -> Facts:
+    if order is None:
+        return Facts(event.type, event.occurred_at, event.channel.value, event.store_id, None)
+    earlier = first_orders.get(member_id)
+    first = (earlier is None or earlier >= event.occurred_at) and bisect_left(
+        times[member_id], event.occurred_at
+    ) == 0
+    return Facts(
+        event.type,
+        event.occurred_at,
+        event.channel.value,
+        event.store_id,
+        order.total.quantize(Decimal("0.01")),
+        order_lines(order),
+        first_order=first,
+    )
+
+
+def _resolve(outcome: Outcome | None, outcomes: list[Outcome | None]) -> Outcome:
+    assert outcome is not None
+    if isinstance(outcome, dict) and "replay" in outcome:
+        return json.loads(outcome["replay"])  # type: ignore[no-any-return]
+    if isinstance(outcome, dict) and "same_as" in outcome:
+        return _resolve(outcomes[outcome["same_as"]], outcomes)
+    return outcome
+
+
+def _write(raw: Raw, program_id: int, rows: earnplan.EarnRows) -> None:
+    """Parents before children (the foreign keys are checked row by row). A few rows go out in
+    one pipeline; many go by COPY, table by table."""
+    few = len(rows.events) < COPY_THRESHOLD
+    with raw.pipeline() if few else raw.guard():
+        raw.insert("ledger_transactions", earnplan.TRANSACTION_COLUMNS, rows.transactions)
+        raw.insert("postings", earnplan.POSTING_COLUMNS, rows.postings)
+        raw.insert("lots", earnplan.LOT_COLUMNS, rows.lots)
+        raw.insert("lot_entries", earnplan.LOT_ENTRY_COLUMNS, rows.lot_entries)
+        raw.insert("pending_credits", earnplan.PENDING_COLUMNS, rows.pending)
+        raw.insert("events", earnplan.EVENT_COLUMNS, rows.events)
+        raw.insert("orders", earnplan.ORDER_COLUMNS, rows.orders)
+        raw.insert("awards", earnplan.AWARD_COLUMNS, rows.awards)
+        raw.many(
+            "UPDATE balances SET available = available + ?, pending = pending + ?, "
+            "debt = debt + ?, lifetime_earned = lifetime_earned + ? "
+            "WHERE program_id = ? AND member_id = ?",
+            [(*d, program_id, m) for m, d in sorted(rows.deltas.items())],
+        )

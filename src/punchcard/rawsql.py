@@ -1,0 +1,173 @@
+"""Plain DB-API access for the hot paths: earning on `POST /v1/events`, batches and imports.
+
+SQLAlchemy costs tens of microseconds of Python per statement and per row; on the earn path
+that is most of the time an event takes (see docs/performance.md). These helpers run
+hand-written SQL on the driver connection of the caller's session, so the transaction, the
+SQLite writer lock and the commit stay where they were, and add the few things the hot path
+needs: statements written once with `?` placeholders for both drivers, ids allocated before
+the rows are written (so every row of an event can go out in one batch), PostgreSQL's
+pipeline mode (many statements, one round trip) and COPY for bulk rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+Row = tuple[Any, ...]
+COPY_THRESHOLD = 64  # rows; fewer go through executemany, which also works in a pipeline
+
+
+@lru_cache(maxsize=512)
+def _for_psycopg(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+@contextmanager
+def driver_errors(connection: Connection) -> Iterator[None]:
+    """Driver errors become SQLAlchemy's (so the API answers 503 for a database that is down
+    and 409 for a conflict, as on every other path); a lost connection also drops the pool,
+    whose other connections died with it, as SQLAlchemy itself does."""
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        lost = connection.dialect.is_disconnect(exc, connection.connection.driver_connection, None)
+        if lost:
+            connection.invalidate()
+            connection.engine.dispose(close=False)
+        raise DBAPIError.instance(
+            None, None, exc, dbapi.Error, connection_invalidated=lost
+        ) from exc
+
+
+class Raw:
+    """The driver connection of a session's transaction, spoken to in its own dialect."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self._connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self.conn: Any = connection.connection.driver_connection
+
+    def guard(self) -> AbstractContextManager[None]:
+        return driver_errors(self._connection)
+
+    def _sql(self, sql: str) -> str:
+        return _for_psycopg(sql) if self.postgres else sql
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.guard():
+            cursor = self.conn.cursor()
+            cursor.execute(self._sql(sql), params)
+            rows: list[Row] = cursor.fetchall()
+        return rows
+
+    def cursor(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Execute and hand back the cursor, so that inside a pipeline the rows are read only
+        after the round trip that brought them."""
+        with self.guard():
+            cursor = self.conn.cursor()
+            cursor.execute(self._sql(sql), params)
+        return cursor
+
+    def many(self, sql: str, rows: Sequence[Row]) -> int:
+        if not rows:
+            return 0
+        with self.guard():
+            cursor = self.conn.cursor()
+            cursor.executemany(self._sql(sql), rows)
+        return int(cursor.rowcount)
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        """Many rows into one table: COPY on PostgreSQL when there are many, else one
+        multi-row executemany."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.postgres and len(rows) >= COPY_THRESHOLD and not self.in_pipeline:
+            with (
+                self.guard(),
+                self.conn.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(columns))
+        self.many(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    @property
+    def in_pipeline(self) -> bool:
+        return self.postgres and self.conn.pgconn.pipeline_status.name != "OFF"
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """PostgreSQL sends everything issued inside at once and reads the answers together;
+        `fetchall()` on a cursor issued inside works after the block."""
+        import os
+
+        if not self.postgres or os.environ.get("PCNOPIPE"):
+            with self.guard():
+                yield
+            return
+        with self.guard(), self.conn.pipeline():
+            yield
+
+    def any_of(self, column: str) -> str:
+        """`column` is one of a list given as a single parameter (see `listed`)."""
+        if self.postgres:
+            return f"{column} = ANY(?)"
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def listed(self, values: Sequence[Any]) -> Any:
+        return list(values) if self.postgres else json.dumps(list(values))
+
+    def ids_cursor(self, table: str, count: int) -> Any:
+        """Ask for `count` fresh ids of `table`, before its rows are written (read them with
+        `drawn_ids`, after the pipeline if there is one). PostgreSQL draws them from the
+        column's sequence; SQLite, whose single writer holds the database lock for the whole
+        transaction, continues from the largest id."""
+        if self.postgres:
+            return self.cursor(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, ?)",
+                (count,),
+            )
+        return self.cursor(f"SELECT coalesce(max(id), 0) FROM {table}")
+
+    def drawn_ids(self, cursor: Any, count: int) -> list[int]:
+        with self.guard():
+            rows = cursor.fetchall()
+        if self.postgres:
+            return [int(r[0]) for r in rows]
+        top = int(rows[0][0])
+        return list(range(top + 1, top + 1 + count))
+
+    def ids(self, table: str, count: int) -> list[int]:
+        return self.drawn_ids(self.ids_cursor(table, count), count)
+
+    def moment(self, value: datetime | None) -> Any:
+        """A UTC instant as the columns store it: naive UTC (PostgreSQL), or SQLAlchemy's
+        SQLite text form, which its range comparisons rely on."""
+        if value is None:
+            return None
+        naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        if self.postgres:
+            return naive
+        return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def read_moment(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
