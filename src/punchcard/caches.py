@@ -50,6 +50,14 @@ class Caches:
             self._entries[key] = value
         return value
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """(found, value) without loading: for async callers, which load in a thread."""
+        if self._ttl <= 0:
+            return False, None
+        with self._lock:
+            found = self._entries.get(key, _MISSING)
+        return (False, None) if found is _MISSING else (True, found)
+
     def forget(self, key: Hashable) -> None:
         with self._lock:
             self._entries.pop(key, None)

@@ -39,16 +39,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000)
     # No pool_pre_ping: it costs a round trip per checkout. After a database restart the first
     # statement on a dead connection fails (a 503), SQLAlchemy drops the whole pool, and the
     # next request connects afresh.
-    # force_custom_plan: psycopg prepares statements that run often, and PostgreSQL would then
-    # keep a generic plan made when the tables were empty (a scan of all of a program's
-    # orders for each event, found in the benchmarks); planning each execution with its own
-    # values and the current table size costs far less.
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size * 2,
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

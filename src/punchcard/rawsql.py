@@ -49,6 +49,13 @@ def driver_errors(connection: Connection) -> Iterator[None]:
         ) from exc
 
 
+@lru_cache(maxsize=4096)
+def _sqlite_text(value: datetime) -> str:
+    """Cached: imports and batches repeat the same instants (a day's orders, `now`)."""
+    naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 class Raw:
     """The driver connection of a session's transaction, spoken to in its own dialect."""
 
@@ -107,7 +114,7 @@ class Raw:
 
     @property
     def in_pipeline(self) -> bool:
-        return self.postgres and self.conn.pgconn.pipeline_status.name != "OFF"
+        return self.postgres and self.conn.pgconn.pipeline_status != 0  # 0: off
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:
@@ -160,10 +167,9 @@ class Raw:
         SQLite text form, which its range comparisons rely on."""
         if value is None:
             return None
-        naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
         if self.postgres:
-            return naive
-        return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+            return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        return _sqlite_text(value)
 
     def read_moment(self, value: Any) -> datetime | None:
         if value is None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from punchcard.api.deps import Admin, Caller, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.handlers import validation_body
@@ -82,7 +83,7 @@ def _express(
     if member_id is None and not _program(db, who.program_id).auto_enrol:
         return None
     try:
-        result = express.try_ingest(
+        result, known = express.try_ingest(
             db,
             blocks,
             program=_program(db, who.program_id),
@@ -93,10 +94,10 @@ def _express(
         )
     except IntegrityError as exc:
         raise _raced() from exc
+    if kind == "external_id" and member_id is None and known is not None:
+        db.caches.remember_member(who.program_id, str(value), known)
     if result is None:
         return None
-    if kind == "external_id" and member_id is None:
-        db.caches.remember_member(who.program_id, str(value), result["member_id"])
     answer = EventResult.model_validate(result).model_dump_json()
     return Response(answer, media_type="application/json")
 
@@ -129,7 +130,7 @@ def _raced() -> ConflictError:
     response_model=EventResult,
     responses=errors(400, 403, 404, 409),
 )
-def post_event(
+async def post_event(
     body: EventIn,
     request: Request,
     who: Writer,
@@ -140,7 +141,28 @@ def post_event(
 ) -> Response:
     """Record what a member did and answer what it earned. The same source `id` again returns
     the first result and earns nothing twice."""
+    # A coroutine that hands the blocking work to the thread pool itself: once for the
+    # express lane, and a second time only when the event needs the careful path.
+    if dry_run:
+        idempotency_key = None
+    elif idempotency_key is None:
+        answered = await run_in_threadpool(_express, request, db, who, body, now)
+        if answered is not None:
+            return answered
+    return await run_in_threadpool(
+        _post_event, request, db, who, body, now, dry_run, idempotency_key
+    )
 
+
+def _post_event(
+    request: Request,
+    db: Database,
+    who: Caller,
+    body: EventIn,
+    now: datetime,
+    dry_run: bool,
+    idempotency_key: str | None,
+) -> Response:
     def handler(session: Session) -> tuple[int, BaseModel]:
         program = _program(db, who.program_id)
         if not dry_run:
@@ -156,12 +178,6 @@ def post_event(
             session.rollback()
         return 200, result
 
-    if dry_run:
-        idempotency_key = None
-    elif idempotency_key is None:
-        answered = _express(request, db, who, body, now)
-        if answered is not None:
-            return answered
     response = run_write(request, db, who, now, body, handler, idempotency_key)
     external_id = body.member.external_id
     if not dry_run and response.status_code == 200 and external_id is not None:

@@ -121,20 +121,41 @@ def try_ingest(
     event: EventInput,
     member_id: int | None,
     now: datetime,
-) -> dict[str, Any] | None:
-    """The event's result when the express lane took it; None when the careful path must
-    (debt, a replay, an existing order, zero points, bad data: it gives the right answer).
-    `member_id` None: a customer this process has not seen, enrolled by the same statement
-    (or, if another process enrolled them already, left to the careful path)."""
+) -> tuple[dict[str, Any] | None, int | None]:
+    """(the event's result, its member id) when the express lane took it; (None, ...) when the
+    careful path must (debt, a replay, an existing order, zero points, bad data: it gives the
+    right answer). `member_id` None: a customer this process has not seen, enrolled by the
+    same statement; if another process enrolled them already, the lane tries once more as an
+    existing member."""
+    result, known = _attempt(
+        db, blocks, program=program, rules=rules, event=event, member_id=member_id, now=now
+    )
+    if result is None and member_id is None and known is not None:
+        result, known = _attempt(
+            db, blocks, program=program, rules=rules, event=event, member_id=known, now=now
+        )
+    return result, known
+
+
+def _attempt(
+    db: Database,
+    blocks: IdBlocks,
+    *,
+    program: ProgramSettings,
+    rules: RulesInForce,
+    event: EventInput,
+    member_id: int | None,
+    now: datetime,
+) -> tuple[dict[str, Any] | None, int | None]:
     try:
         data = check_data(event.type, event.data)
     except Exception:  # the careful path raises the proper 4xx
-        return None
+        return None, None
     order = data if isinstance(data, OrderPlaced) else None
     new_member = member_id is None
     evaluation = evaluate(rules.rules, _facts(event, order, first_order=new_member or None))
     if not 0 < evaluation.total <= MAX_POINTS:
-        return None
+        return None, None
     member = blocks.take("members") if member_id is None else member_id
     planner = earnplan.Planner(
         program,
@@ -167,6 +188,8 @@ def try_ingest(
     for name, _, _ in _TABLES:
         for row in getattr(rows, name):
             params.extend(row)
+    if new_member:
+        params += [program.id, str(event.member["external_id"])]
     with db.engine.connect() as connection, driver_errors(connection):
         conn: Any = connection.connection.driver_connection
         conn.autocommit = True
@@ -174,7 +197,9 @@ def try_ingest(
             done = psycopg.RawCursor(conn).execute(sql, params).fetchone()
         finally:
             conn.autocommit = False
-    return result if done is not None and done[0] == 1 else None
+    if done is not None and done[0] == 1:
+        return result, member
+    return None, (None if done is None or done[1] is None else int(done[1]))
 
 
 def _facts(event: EventInput, order: OrderPlaced | None, *, first_order: bool | None) -> Facts:
@@ -231,7 +256,13 @@ def _statement(shape: tuple[int, ...], is_order: bool, immediate: bool, new_memb
     for index, ((_, table, columns), count) in enumerate(zip(_TABLES, shape, strict=True)):
         if count:
             parts.append(f", i{index} AS ({_insert(table, columns, count)})")
-    parts.append(" SELECT count(*) FROM bal")
+    if new_member:  # seen from before the statement: the member another process enrolled
+        parts.append(
+            " SELECT (SELECT count(*) FROM bal), (SELECT id FROM members "
+            "WHERE program_id = %s AND external_id = %s)"
+        )
+    else:
+        parts.append(" SELECT count(*), NULL FROM bal")
     numbers = itertools.count(1)  # $n placeholders: a raw cursor sends them without parsing
     return re.sub("%s", lambda _: f"${next(numbers)}", "".join(parts))
 

@@ -161,9 +161,11 @@ def ingest_many(
     rules: RulesInForce,
     events: list[EventInput],
     now: datetime,
+    replayed: set[int] | None = None,
 ) -> list[Outcome]:
-    """Each event's stored result (a replay gives the first one back) or its error, in order.
-    The events must be `eligible`; the caller commits."""
+    """Each event's stored result (a replay gives the first one back) or its error, in order;
+    `replayed` collects the positions of replays. The events must be `eligible`; the caller
+    commits."""
     raw = Raw(session)
     checked: list[OrderPlaced | PunchcardError | None] = []
     for event in events:
@@ -178,7 +180,15 @@ def ingest_many(
     if unknown and program.auto_enrol:
         _enrol(raw, program, unknown, now)
         known = _read(raw, program.id, events, orders)
-    return _apply(raw, program, rules, events, checked, known, now)
+    outcomes = _apply(raw, program, rules, events, checked, known, now)
+    if replayed is not None:
+        replayed.update(i for i, e in enumerate(events) if e.source_id in known.results)
+        seen: set[str] = set()
+        for i, e in enumerate(events):
+            if e.source_id in seen:
+                replayed.add(i)
+            seen.add(e.source_id)
+    return outcomes
 
 
 def _apply(

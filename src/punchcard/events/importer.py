@@ -12,10 +12,11 @@ from sqlalchemy import func, select, text
 
 from punchcard.db import Database, session_scope
 from punchcard.errors import PunchcardError
-from punchcard.events import bulk, service
+from punchcard.events import fastpath, service
 from punchcard.events.sources import OrderRow, Skip
 from punchcard.models import Member
 from punchcard.programs import service as programs
+from punchcard.rules import service as rules
 
 
 @dataclass
@@ -71,7 +72,7 @@ def import_orders(
     rows: Iterable[OrderRow | Skip],
     fmt: str,
     now: datetime,
-    batch_size: int = 500,
+    batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     report = ImportReport()
@@ -120,23 +121,33 @@ def _flush(
     line_of = {e.source_id: row.line_no for e, row in zip(events, batch, strict=True)}
     with session_scope(db.writer) as session:
         program = programs.get_program(session, program_id)
-        if bulk.fast_path_allowed(session, program_id):
-            skipped = bulk.import_events(session, program=program, events=events, now=now)
-            for reason, items in skipped.items():
-                for event in items:
-                    report.skip(reason, line_of[event.source_id], event.data["order_id"])
-            report.orders_imported += len(events) - sum(len(v) for v in skipped.values())
+        current = rules.in_force(session, program_id)
+        if all(fastpath.eligible(current.rules, e) for e in events[:1]):
+            replayed: set[int] = set()
+            outcomes = fastpath.ingest_many(
+                session, program=program, rules=current, events=events, now=now, replayed=replayed
+            )
+            for index, (event, outcome) in enumerate(zip(events, outcomes, strict=True)):
+                line = line_of[event.source_id]
+                if isinstance(outcome, PunchcardError):
+                    report.skip(outcome.code, line, outcome.message)
+                elif index in replayed:
+                    report.skip("already_imported", line, event.data["order_id"])
+                else:
+                    report.orders_imported += 1
             return
         for event in events:
             savepoint = session.begin_nested()
             try:
-                _, replayed = service.ingest_once(session, program=program, event=event, now=now)
+                _, replayed_one = service.ingest_once(
+                    session, program=program, event=event, now=now
+                )
             except PunchcardError as exc:
                 savepoint.rollback()
                 report.skip(exc.code, line_of[event.source_id], exc.message)
                 continue
             savepoint.commit()
-            if replayed:
+            if replayed_one:
                 report.skip("already_imported", line_of[event.source_id], event.data["order_id"])
             else:
                 report.orders_imported += 1

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 
 FORMATS = ("cdnow", "cdnow-sample", "csv")
@@ -36,9 +37,13 @@ class Skip:
     text: str
 
 
+@lru_cache(maxsize=4096)
 def _day(text: str) -> datetime:
-    """Noon UTC of the day: no time zone can move it to another date."""
-    return datetime.strptime(text, "%Y%m%d").replace(hour=12, tzinfo=UTC)
+    """Noon UTC of the day: no time zone can move it to another date. (Cached: a history
+    file has a few hundred distinct days and strptime is slow.)"""
+    if len(text) != 8 or not text.isdigit():
+        raise ValueError(f"not a YYYYMMDD date: {text!r}")
+    return datetime(int(text[:4]), int(text[4:6]), int(text[6:]), 12, tzinfo=UTC)
 
 
 def _cdnow(path: Path, sample: bool) -> Iterator[OrderRow | Skip]:

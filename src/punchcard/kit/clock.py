@@ -13,10 +13,16 @@ def utcnow() -> datetime:
 
 
 def as_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC: databases without time zones hand them back that way."""
+    """Naive datetimes are taken as UTC: databases without time zones hand them back that way.
+
+    A moment that UTC cannot hold (9999-12-31T23:00:00-02:00 is in the year 10000) is a
+    ValueError, like any other invalid date, so that validation refuses it instead of failing."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{value.isoformat()} is out of range once converted to UTC") from exc
 
 
 class FixedClock:

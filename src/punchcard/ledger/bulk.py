@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -24,28 +24,15 @@ from punchcard.ledger import repository as repo
 from punchcard.ledger.domain import (
     BalanceDelta,
     BalanceView,
-    Kind,
     LotView,
     Plan,
-    plan_credit,
     plan_expiry,
     plan_release,
     transaction_digest,
 )
-from punchcard.ledger.service import check_points
 from punchcard.models import Balance, LedgerTransaction, Lot, LotEntry, PendingCredit, Posting
 from punchcard.models.base import table_of
 from punchcard.programs.domain import ProgramSettings, expiry_for
-
-
-@dataclass(frozen=True)
-class CreditRequest:
-    member_id: int
-    points: int
-    reason: str
-    reference: str | None
-    occurred_at: datetime
-    meta: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -208,44 +195,6 @@ def _apply(session: Session, program_id: int, items: Sequence[Planned]) -> None:
     for member_id, delta in deltas.items():
         if not repo.apply_delta(session, program_id, member_id, delta):
             raise InsufficientPointsError("the balance cannot cover this batch")
-
-
-def credit_many(
-    session: Session, *, program: ProgramSettings, credits: Sequence[CreditRequest], now: datetime
-) -> list[int]:
-    """Earn credits (pending for the program's return window); returns their transaction ids."""
-    if not credits:
-        return []
-    for c in credits:
-        check_points(c.points)
-    balances = lock_balances(session, program.id, sorted({c.member_id for c in credits}))
-    pending = program.pending_days > 0
-    items = []
-    for c in credits:
-        plan = plan_credit(Kind.EARN, c.points, balances[c.member_id], pending=pending)
-        balances[c.member_id] = balances[c.member_id].after(plan.delta())
-        expires = expiry_for(program.expiry_policy, program.expiry_value, c.occurred_at)
-        items.append(
-            Planned(c.member_id, c.reason, c.reference, c.occurred_at, plan, c.meta, None, expires)
-        )
-    ids = write_many(session, program.id, items, now)
-    if pending:
-        session.execute(
-            insert(table_of(PendingCredit)),
-            [
-                {
-                    "program_id": program.id,
-                    "member_id": c.member_id,
-                    "transaction_id": tx_id,
-                    "points": c.points,
-                    "remaining": c.points,
-                    "release_at": c.occurred_at + timedelta(days=program.pending_days),
-                    "status": "pending",
-                }
-                for tx_id, c in zip(ids, credits, strict=True)
-            ],
-        )
-    return ids
 
 
 def release_many(

@@ -57,7 +57,8 @@ def check_birthday(value: date, today: date) -> date:
 
 def new_card_number() -> str:
     """16 digits: a fixed prefix, 14 random digits and a Luhn check digit."""
-    body = CARD_PREFIX + "".join(secrets.choice("0123456789") for _ in range(CARD_LENGTH - 2))
+    digits = CARD_LENGTH - 2
+    body = CARD_PREFIX + str(secrets.randbelow(10**digits)).zfill(digits)
     return body + luhn.check_digit(body)
 
 

@@ -15,7 +15,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("program_id", "source_id"),
-        Index("ix_events_member", "program_id", "member_id"),
+        Index("ix_events_member", "member_id"),
         Index("ix_events_transaction_id", "transaction_id"),
     )
 

@@ -17,8 +17,8 @@ class Member(Base):
         UniqueConstraint("program_id", "external_id"),
         UniqueConstraint("program_id", "card_number"),
         UniqueConstraint("qr_token"),
-        Index("ix_members_program_id_email", "program_id", "email"),
-        Index("ix_members_program_id_phone", "program_id", "phone"),
+        Index("ix_members_email", "email", "program_id"),
+        Index("ix_members_phone", "phone", "program_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -16,7 +16,7 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         PrimaryKeyConstraint("program_id", "order_id"),
-        Index("ix_orders_member", "program_id", "member_id", "placed_at"),
+        Index("ix_orders_member", "member_id", "placed_at"),
     )
 
     program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))

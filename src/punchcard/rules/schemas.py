@@ -64,6 +64,13 @@ class ConditionsIn(_Model):
             raise ValueError("must be a time as HH:MM, 00:00 to 23:59")
         return value
 
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _fits_utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            as_utc(value)  # a ValueError for moments UTC cannot hold, such as year 10000
+        return value
+
     @model_validator(mode="after")
     def _pairs(self) -> ConditionsIn:
         if (self.time_from is None) != (self.time_until is None):
