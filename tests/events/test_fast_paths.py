@@ -106,14 +106,13 @@ def _state(db: Database, program_id: int) -> dict[str, Any]:
         "WHERE e.program_id = :p",
     }
     with db.reader() as session:
-        state = {
+        return {
             name: sorted(
                 tuple(_plain(v) for v in row)
                 for row in session.execute(text(sql), {"p": program_id})
             )
             for name, sql in queries.items()
         }
-    return state
 
 
 def _plain(value: Any) -> str:
@@ -165,8 +164,7 @@ def test_every_path_writes_what_the_general_path_writes(
             rules.replace(session, program_id=other.id, body=body, now=clock())
     with session_scope(db.writer) as session:
         one_by_one = [
-            service.ingest(session, program=general, event=e, now=clock())
-            for e in _inputs(bodies)
+            service.ingest(session, program=general, event=e, now=clock()) for e in _inputs(bodies)
         ]
     with session_scope(db.writer) as session:
         current = rules.in_force(session, batched.id)
