@@ -59,11 +59,20 @@ def _sqlite_text(value: datetime) -> str:
 class Raw:
     """The driver connection of a session's transaction, spoken to in its own dialect."""
 
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()
+    def __init__(self, session: Session | None = None, *, connection: Connection | None = None):
+        if connection is None:
+            assert session is not None
+            connection = session.connection()
         self._connection = connection
         self.postgres = connection.dialect.name == "postgresql"
         self.conn: Any = connection.connection.driver_connection
+
+    @contextmanager
+    def beside(self) -> Iterator[Raw]:
+        """Another connection of the pool, in a transaction of its own committed at the end:
+        for writes that must not wait for, nor hold locks until, the caller's commit."""
+        with self._connection.engine.begin() as connection:
+            yield Raw(connection=connection)
 
     def guard(self) -> AbstractContextManager[None]:
         return driver_errors(self._connection)

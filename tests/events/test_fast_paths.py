@@ -171,7 +171,7 @@ def test_every_path_writes_what_the_general_path_writes(
         in_batch = fastpath.ingest_many(
             session, program=batched, rules=current, events=_inputs(bodies), now=clock()
         )
-    assert all(isinstance(r, dict) for r in in_batch)
+    assert all(isinstance(r, dict) for r in in_batch), in_batch
     expected = _state(db, general.id)
     assert _state(db, api.program.id) == expected
     assert _state(db, batched.id) == expected

@@ -84,6 +84,11 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+# PostgreSQL's serialization failure and deadlock: the transaction was rolled back whole and
+# a retry succeeds, so they are a conflict for the caller, not an outage.
+_RETRYABLE = frozenset({"40001", "40P01"})
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PunchcardError)
     async def _punchcard(_: Request, exc: PunchcardError) -> JSONResponse:
@@ -120,6 +125,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) in _RETRYABLE:
+            log.info("conflict on %s %s: %s", request.method, request.url.path, exc)
+            return JSONResponse(
+                _body(
+                    "concurrent_write",
+                    "another request changed the same members at the same moment; nothing of "
+                    "this one was written: send it again",
+                ),
+                409,
+            )
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(
             _body("database_unavailable", "the database is busy or not answering; retry later"),

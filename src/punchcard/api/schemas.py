@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**63 - 1  # ids are 64-bit in the database: a larger one cannot name anything
+# A member or transaction id in a path: out of range is a 422, not a database error.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class Request(BaseModel):

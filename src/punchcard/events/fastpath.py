@@ -127,7 +127,22 @@ def _read(raw: Raw, program_id: int, events: list[EventInput], orders: list[str]
 
 def _enrol(raw: Raw, program: ProgramSettings, events: list[EventInput], now: datetime) -> None:
     """Members for the unknown external ids, with their balance rows; a racing enrolment of
-    the same customer makes no second member (ON CONFLICT DO NOTHING)."""
+    the same customer makes no second member (ON CONFLICT DO NOTHING).
+
+    On PostgreSQL the enrolment commits on its own connection: this transaction already holds
+    the locks of its known members, and a concurrent batch inserting the same new customer
+    while waiting for one of those locks would deadlock with it. A member enrolled by an event
+    that then fails stays enrolled, as after `POST /v1/members`."""
+    if raw.postgres:
+        with raw.beside() as other:
+            _insert_members(other, program, events, now)
+    else:  # one writer at a time: no one to deadlock with
+        _insert_members(raw, program, events, now)
+
+
+def _insert_members(
+    raw: Raw, program: ProgramSettings, events: list[EventInput], now: datetime
+) -> None:
     first_seen: dict[str, EventInput] = {}
     for event in events:
         kind, value = _ref(event)
@@ -149,7 +164,7 @@ def _enrol(raw: Raw, program: ProgramSettings, events: list[EventInput], now: da
         raw.cursor(
             "INSERT INTO balances (program_id, member_id, available, pending, debt, "
             "lifetime_earned) SELECT program_id, id, 0, 0, 0, 0 FROM members WHERE program_id = ?"
-            f" AND {raw.any_of('external_id')} ON CONFLICT DO NOTHING",
+            f" AND {raw.any_of('external_id')} ORDER BY id ON CONFLICT DO NOTHING",
             (program.id, raw.listed(sorted(first_seen))),
         )
 
@@ -176,7 +191,14 @@ def ingest_many(
             checked.append(exc)
     orders = sorted({c.order_id for c in checked if isinstance(c, OrderPlaced)})
     known = _read(raw, program.id, events, orders)
-    unknown = [e for e in events if _ref(e) not in known.members and _ref(e)[0] == "external_id"]
+    unknown = [  # events refused for their data enrol no one
+        e
+        for e, data in zip(events, checked, strict=True)
+        if not isinstance(data, PunchcardError)
+        and _ref(e)[0] == "external_id"
+        and _ref(e) not in known.members
+        and e.source_id not in known.results
+    ]
     if unknown and program.auto_enrol:
         _enrol(raw, program, unknown, now)
         known = _read(raw, program.id, events, orders)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+MAX_ID = 2**63 - 1  # ids are 64-bit in the database
+
 
 class BadCursorError(ValueError):
     pass
@@ -19,7 +21,7 @@ def decode(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         text = base64.urlsafe_b64decode(padded.encode()).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "id" or not value.isdigit():
+        if prefix != "id" or not value.isdigit() or int(value) > MAX_ID:
             raise BadCursorError(cursor)
         return int(value)
     except (binascii.Error, UnicodeDecodeError) as exc:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
-from punchcard.api.schemas import errors
+from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
 from punchcard.errors import InvalidInputError
 from punchcard.kit import cursor as cursors
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/members/{member_id}", tags=["ledger"])
 
 
 @router.get("/balance", response_model=BalanceOut, responses=errors(403, 404))
-def get_balance(member_id: int, who: Reader, db: DbDep, now: NowDep) -> BalanceOut:
+def get_balance(member_id: Id, who: Reader, db: DbDep, now: NowDep) -> BalanceOut:
     """What the member can spend now: points past their expiry date are never counted."""
     with db.reader() as session:
         return BalanceOut.of(queries.balance(session, who.program_id, member_id, now))
@@ -38,7 +38,7 @@ def get_balance(member_id: int, who: Reader, db: DbDep, now: NowDep) -> BalanceO
 
 @router.get("/transactions", response_model=TransactionPage, responses=errors(403, 404))
 def list_transactions(
-    member_id: int,
+    member_id: Id,
     who: Reader,
     db: DbDep,
     cursor: str | None = None,
@@ -67,7 +67,7 @@ def list_transactions(
 @router.get(
     "/transactions/{transaction_id}", response_model=TransactionOut, responses=errors(403, 404)
 )
-def get_transaction(member_id: int, transaction_id: int, who: Reader, db: DbDep) -> TransactionOut:
+def get_transaction(member_id: Id, transaction_id: Id, who: Reader, db: DbDep) -> TransactionOut:
     with db.reader() as session:
         return TransactionOut.of(
             queries.transaction(session, who.program_id, member_id, transaction_id)
@@ -78,7 +78,7 @@ def get_transaction(member_id: int, transaction_id: int, who: Reader, db: DbDep)
     "/spend", status_code=201, response_model=TransactionOut, responses=errors(400, 403, 404, 409)
 )
 def spend(
-    member_id: int,
+    member_id: Id,
     body: SpendIn,
     request: Request,
     who: Writer,
@@ -112,7 +112,7 @@ def spend(
     responses=errors(400, 403, 404, 409),
 )
 def adjust(
-    member_id: int,
+    member_id: Id,
     body: AdjustmentIn,
     request: Request,
     who: Admin,
@@ -146,8 +146,8 @@ def adjust(
     responses=errors(400, 403, 404, 409),
 )
 def reverse(
-    member_id: int,
-    transaction_id: int,
+    member_id: Id,
+    transaction_id: Id,
     body: ReversalIn,
     request: Request,
     who: Writer,

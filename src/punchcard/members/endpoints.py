@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from punchcard.api.deps import DbDep, IdempotencyKey, NowDep, Reader, Writer
-from punchcard.api.schemas import errors
+from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
 from punchcard.errors import InvalidInputError
 from punchcard.kit import cursor as cursors
@@ -94,14 +94,14 @@ def _after(cursor: str | None) -> int:
 
 
 @router.get("/{member_id}", response_model=MemberOut, responses=errors(403, 404))
-def get_member(member_id: int, who: Reader, db: DbDep) -> MemberOut:
+def get_member(member_id: Id, who: Reader, db: DbDep) -> MemberOut:
     with db.reader() as session:
         return MemberOut.of(service.get(session, program_id=who.program_id, member_id=member_id))
 
 
 @router.patch("/{member_id}", response_model=MemberOut, responses=errors(400, 403, 404, 409))
 def update_member(
-    member_id: int,
+    member_id: Id,
     body: MemberPatch,
     request: Request,
     who: Writer,
@@ -130,14 +130,14 @@ _CARD = {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "The 
 @router.get(
     "/{member_id}/card.svg", response_class=Response, responses={200: _CARD, **errors(403, 404)}
 )
-def card_svg(member_id: int, who: Reader, db: DbDep) -> Response:
+def card_svg(member_id: Id, who: Reader, db: DbDep) -> Response:
     return _card(member_id, who.program_id, db, "svg", "image/svg+xml")
 
 
 @router.get(
     "/{member_id}/card.png", response_class=Response, responses={200: _CARD, **errors(403, 404)}
 )
-def card_png(member_id: int, who: Reader, db: DbDep) -> Response:
+def card_png(member_id: Id, who: Reader, db: DbDep) -> Response:
     return _card(member_id, who.program_id, db, "png", "image/png")
 
 
