@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,6 +53,17 @@ def create_pg_database(name: str) -> str:
 def drop_pg_database(name: str) -> None:
     with psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_pg_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database of the caller's own, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = create_pg_database(name)
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
 
 
 def _worker() -> str:

@@ -30,7 +30,7 @@ from punchcard.members import service as members
 from punchcard.models import Balance
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import scratch_pg_database
 
 PUNCHCARD = Path(sys.executable).with_name("punchcard")
 EARNED = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -89,10 +89,8 @@ def sqlite_url(tmp_path: Path, name: str = "cli") -> str:
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
     """A new, empty PostgreSQL database of the test's own."""
-    name = f"punchcard_cli_{uuid.uuid4().hex[:10]}"
-    url = create_pg_database(name)
-    yield url
-    drop_pg_database(name)
+    with scratch_pg_database("punchcard_cli") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from punchcard.api.deps import Admin, Caller, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.handlers import validation_body
-from punchcard.api.schemas import errors
+from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
 from punchcard.db import Database
 from punchcard.errors import ConflictError, PunchcardError
@@ -286,7 +286,7 @@ def _batch_item(
     responses=errors(403, 404),
     tags=["ledger"],
 )
-def explain(member_id: int, transaction_id: int, who: Reader, db: DbDep) -> dict[str, Any]:
+def explain(member_id: Id, transaction_id: Id, who: Reader, db: DbDep) -> dict[str, Any]:
     """Why a transaction happened: the event, the rule version, which rules applied and how
     many points each gave (and what caps or budgets cut), and which did not apply and why."""
     with db.reader() as session:
@@ -311,7 +311,7 @@ class EventTypeList(BaseModel):
     "/v1/event-types/{event_type}",
     response_model=EventTypeOut,
     response_model_by_alias=True,
-    responses=errors(403),
+    responses=errors(400, 403),
     tags=["events"],
 )
 def put_event_type(

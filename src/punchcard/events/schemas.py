@@ -11,6 +11,8 @@ from punchcard.api.schemas import Request
 from punchcard.kit.clock import as_utc
 from punchcard.members.domain import Channel
 
+LAST_YEAR = 9000
+
 
 class MemberRef(Request):
     external_id: str | None = Field(None, min_length=1, max_length=200)
@@ -39,7 +41,10 @@ class EventIn(Request):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("occurred_at needs a time zone, e.g. 2026-11-27T10:00:00Z")
-        return as_utc(value)
+        moment = as_utc(value)
+        if moment.year >= LAST_YEAR:  # return windows and expiry dates must still fit after it
+            raise ValueError(f"occurred_at must be before the year {LAST_YEAR}")
+        return moment
 
 
 class Points(BaseModel):
