@@ -80,13 +80,6 @@ class Raw:
     def _sql(self, sql: str) -> str:
         return _for_psycopg(sql) if self.postgres else sql
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self.guard():
-            cursor = self.conn.cursor()
-            cursor.execute(self._sql(sql), params)
-            rows: list[Row] = cursor.fetchall()
-        return rows
-
     def cursor(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Execute and hand back the cursor, so that inside a pipeline the rows are read only
         after the round trip that brought them."""
@@ -167,9 +160,6 @@ class Raw:
             return [int(r[0]) for r in rows]
         top = int(rows[0][0])
         return list(range(top + 1, top + 1 + count))
-
-    def ids(self, table: str, count: int) -> list[int]:
-        return self.drawn_ids(self.ids_cursor(table, count), count)
 
     def moment(self, value: datetime | None) -> Any:
         """A UTC instant as the columns store it: naive UTC (PostgreSQL), or SQLAlchemy's
