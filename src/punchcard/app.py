@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -13,7 +15,7 @@ from punchcard.api import handlers
 from punchcard.config import Settings
 from punchcard.db import Database, open_database
 from punchcard.events.endpoints import router as events_router
-from punchcard.events.express import IdBlocks
+from punchcard.events.express import AsyncLane, IdBlocks
 from punchcard.kit.clock import Clock, utcnow
 from punchcard.ledger.endpoints import router as ledger_router
 from punchcard.members.endpoints import router as members_router
@@ -37,12 +39,23 @@ def create_app(
     settings: Settings | None = None, *, db: Database | None = None, clock: Clock = utcnow
 ) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="Punchcard", version=__version__, description=DESCRIPTION)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        lane = getattr(app.state, "async_lane", None)
+        if lane is not None:
+            await lane.close()
+
+    app = FastAPI(
+        title="Punchcard", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.db = db or open_database(settings.database_url, settings)
     app.state.clock = clock
     if not app.state.db.is_sqlite:
         app.state.id_blocks = IdBlocks(app.state.db)
+        app.state.async_lane = AsyncLane(app.state.db.url, settings.db_pool_size)
     handlers.install(app)
     app.include_router(programs_router)
     app.include_router(members_router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
@@ -65,14 +65,10 @@ def _rules(db: Database, program_id: int) -> rules.RulesInForce:
     return db.caches.get(("rules", program_id), load)
 
 
-def _express(
-    request: Request, db: Database, who: Caller, body: EventIn, now: datetime
-) -> Response | None:
-    """The one-statement lane for the common case (see `events.express`), or None."""
-    blocks = getattr(request.app.state, "id_blocks", None)
-    if blocks is None:
-        return None
-    current = _rules(db, who.program_id)
+def _lane(
+    db: Database, who: Caller, body: EventIn, current: rules.RulesInForce
+) -> tuple[service.EventInput, int | None] | None:
+    """The event and its cached member id when the express lane may take it, else None."""
     event = _input(body)
     if not fastpath.eligible(current.rules, event) or express.looks_at_member(
         current.rules, event.type
@@ -80,26 +76,66 @@ def _express(
         return None
     ((kind, value),) = event.member.items()
     member_id = int(value) if kind == "id" else db.caches.member_id(who.program_id, str(value))
-    if member_id is None and not _program(db, who.program_id).auto_enrol:
-        return None
-    try:
-        result, known = express.try_ingest(
-            db,
-            blocks,
-            program=_program(db, who.program_id),
-            rules=current,
-            event=event,
-            member_id=member_id,
-            now=now,
-        )
-    except IntegrityError as exc:
-        raise _raced() from exc
-    if kind == "external_id" and member_id is None and known is not None:
-        db.caches.remember_member(who.program_id, str(value), known)
+    return event, member_id
+
+
+def _answer(
+    db: Database, who: Caller, event: service.EventInput, outcome: tuple[Any, int | None]
+) -> Response | None:
+    result, known = outcome
+    external_id = event.member.get("external_id")
+    if external_id is not None and known is not None:  # the next event goes straight through
+        db.caches.remember_member(who.program_id, str(external_id), known)
     if result is None:
         return None
     answer = EventResult.model_validate(result).model_dump_json()
     return Response(answer, media_type="application/json")
+
+
+def _express(
+    request: Request, db: Database, who: Caller, body: EventIn, now: datetime
+) -> Response | None:
+    """The one-statement lane for the common case (see `events.express`), or None."""
+    blocks = getattr(request.app.state, "id_blocks", None)
+    if blocks is None:
+        return None
+    program = _program(db, who.program_id)
+    current = _rules(db, who.program_id)
+    found = _lane(db, who, body, current)
+    if found is None or (found[1] is None and not program.auto_enrol):
+        return None
+    event, member_id = found
+    try:
+        outcome = express.try_ingest(
+            db, blocks, program=program, rules=current, event=event, member_id=member_id, now=now
+        )
+    except IntegrityError as exc:
+        raise _raced() from exc
+    return _answer(db, who, event, outcome)
+
+
+async def _express_async(
+    request: Request, db: Database, who: Caller, body: EventIn, now: datetime
+) -> Response | Literal[False] | None:
+    """The express lane from the event loop; False when only the thread-pool version can
+    take the event here (nothing cached yet, or a loop without the lane's pool)."""
+    lane = getattr(request.app.state, "async_lane", None)
+    blocks = getattr(request.app.state, "id_blocks", None)
+    has_program, program = db.caches.peek(("program", who.program_id))
+    has_rules, current = db.caches.peek(("rules", who.program_id))
+    if lane is None or blocks is None or not (has_program and has_rules):
+        return False
+    found = _lane(db, who, body, current)
+    if found is None or (found[1] is None and not program.auto_enrol):
+        return None
+    event, member_id = found
+    try:
+        outcome = await express.try_ingest_async(
+            lane, blocks, program=program, rules=current, event=event, member_id=member_id, now=now
+        )
+    except IntegrityError as exc:
+        raise _raced() from exc
+    return False if outcome is None else _answer(db, who, event, outcome)
 
 
 def _fast(
@@ -134,21 +170,29 @@ async def post_event(
     body: EventIn,
     request: Request,
     who: Writer,
-    db: DbDep,
-    now: NowDep,
     dry_run: DryRun = False,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Record what a member did and answer what it earned. The same source `id` again returns
     the first result and earns nothing twice."""
-    # A coroutine that hands the blocking work to the thread pool itself: once for the
-    # express lane, and a second time only when the event needs the careful path.
+    # The database and the clock straight from the application: on the busiest route each
+    # dependency FastAPI resolves is measurable.
+    db: Database = request.app.state.db
+    now: datetime = request.app.state.clock()
+    # A coroutine: the express lane runs from the event loop (or, before the caches are
+    # warm, in the thread pool), and only an event that needs the careful path goes to the
+    # thread pool for it.
     if dry_run:
         idempotency_key = None
     elif idempotency_key is None:
-        answered = await run_in_threadpool(_express, request, db, who, body, now)
-        if answered is not None:
-            return answered
+        answered = await _express_async(request, db, who, body, now)
+        express_answer = (
+            await run_in_threadpool(_express, request, db, who, body, now)
+            if answered is False
+            else answered
+        )
+        if express_answer is not None:
+            return express_answer
     return await run_in_threadpool(
         _post_event, request, db, who, body, now, dry_run, idempotency_key
     )
