@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
@@ -92,50 +92,31 @@ def _answer(
     return Response(answer, media_type="application/json")
 
 
-def _express(
+async def _express(
     request: Request, db: Database, who: Caller, body: EventIn, now: datetime
 ) -> Response | None:
-    """The one-statement lane for the common case (see `events.express`), or None."""
-    blocks = getattr(request.app.state, "id_blocks", None)
-    if blocks is None:
-        return None
-    program = _program(db, who.program_id)
-    current = _rules(db, who.program_id)
-    found = _lane(db, who, body, current)
-    if found is None or (found[1] is None and not program.auto_enrol):
-        return None
-    event, member_id = found
-    try:
-        outcome = express.try_ingest(
-            db, blocks, program=program, rules=current, event=event, member_id=member_id, now=now
-        )
-    except IntegrityError as exc:
-        raise _raced() from exc
-    return _answer(db, who, event, outcome)
-
-
-async def _express_async(
-    request: Request, db: Database, who: Caller, body: EventIn, now: datetime
-) -> Response | Literal[False] | None:
-    """The express lane from the event loop; False when only the thread-pool version can
-    take the event here (nothing cached yet, or a loop without the lane's pool)."""
+    """The one-statement lane for the common case (see `events.express`), sent from the
+    event loop; None when the event needs the careful path."""
     lane = getattr(request.app.state, "async_lane", None)
     blocks = getattr(request.app.state, "id_blocks", None)
-    has_program, program = db.caches.peek(("program", who.program_id))
-    has_rules, current = db.caches.peek(("rules", who.program_id))
-    if lane is None or blocks is None or not (has_program and has_rules):
-        return False
+    if lane is None or blocks is None:
+        return None
+    found_program, program = db.caches.peek(("program", who.program_id))
+    found_rules, current = db.caches.peek(("rules", who.program_id))
+    if not (found_program and found_rules):  # read them in the thread pool, once per TTL
+        program = await run_in_threadpool(_program, db, who.program_id)
+        current = await run_in_threadpool(_rules, db, who.program_id)
     found = _lane(db, who, body, current)
     if found is None or (found[1] is None and not program.auto_enrol):
         return None
     event, member_id = found
     try:
-        outcome = await express.try_ingest_async(
+        outcome = await express.try_ingest(
             lane, blocks, program=program, rules=current, event=event, member_id=member_id, now=now
         )
     except IntegrityError as exc:
         raise _raced() from exc
-    return False if outcome is None else _answer(db, who, event, outcome)
+    return None if outcome is None else _answer(db, who, event, outcome)
 
 
 def _fast(
@@ -179,20 +160,14 @@ async def post_event(
     # dependency FastAPI resolves is measurable.
     db: Database = request.app.state.db
     now: datetime = request.app.state.clock()
-    # A coroutine: the express lane runs from the event loop (or, before the caches are
-    # warm, in the thread pool), and only an event that needs the careful path goes to the
-    # thread pool for it.
+    # A coroutine: the express lane runs from the event loop, and only an event that needs
+    # the careful path goes to the thread pool for it.
     if dry_run:
         idempotency_key = None
     elif idempotency_key is None:
-        answered = await _express_async(request, db, who, body, now)
-        express_answer = (
-            await run_in_threadpool(_express, request, db, who, body, now)
-            if answered is False
-            else answered
-        )
-        if express_answer is not None:
-            return express_answer
+        answered = await _express(request, db, who, body, now)
+        if answered is not None:
+            return answered
     return await run_in_threadpool(
         _post_event, request, db, who, body, now, dry_run, idempotency_key
     )

@@ -56,7 +56,6 @@ from punchcard.models import (
 )
 from punchcard.models.base import table_of
 from punchcard.programs.domain import ProgramSettings
-from punchcard.rawsql import driver_errors
 from punchcard.rules.domain import Facts, RuleSet, evaluate
 from punchcard.rules.service import RulesInForce
 
@@ -118,31 +117,6 @@ def _moment(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
-def try_ingest(
-    db: Database,
-    blocks: IdBlocks,
-    *,
-    program: ProgramSettings,
-    rules: RulesInForce,
-    event: EventInput,
-    member_id: int | None,
-    now: datetime,
-) -> tuple[dict[str, Any] | None, int | None]:
-    """(the event's result, its member id) when the express lane took it; (None, ...) when the
-    careful path must (debt, a replay, an existing order, zero points, bad data: it gives the
-    right answer). `member_id` None: a customer this process has not seen, enrolled by the
-    same statement; if another process enrolled them already, the lane tries once more as an
-    existing member."""
-    result, known = _attempt(
-        db, blocks, program=program, rules=rules, event=event, member_id=member_id, now=now
-    )
-    if result is None and member_id is None and known is not None:
-        result, known = _attempt(
-            db, blocks, program=program, rules=rules, event=event, member_id=known, now=now
-        )
-    return result, known
-
-
 @dataclass(frozen=True)
 class _Prepared:
     sql: str
@@ -151,34 +125,11 @@ class _Prepared:
     member_id: int
 
 
-def _attempt(
-    db: Database,
-    blocks: IdBlocks,
-    *,
-    program: ProgramSettings,
-    rules: RulesInForce,
-    event: EventInput,
-    member_id: int | None,
-    now: datetime,
-) -> tuple[dict[str, Any] | None, int | None]:
-    prepared = _prepare(blocks, program, rules, event, member_id, now)
-    if prepared is None:
-        return None, None
-    with db.engine.connect() as connection, driver_errors(connection):
-        conn: Any = connection.connection.driver_connection
-        conn.autocommit = True
-        try:
-            done = psycopg.RawCursor(conn).execute(prepared.sql, prepared.params).fetchone()
-        finally:
-            conn.autocommit = False
-    return _outcome(prepared, done)
-
-
 class AsyncLane:
     """The express statement sent from the event loop, on asynchronous connections of a pool
     of their own: no thread-pool hand-off (a sixth of a worker's time, by py-spy). The pool
-    belongs to the loop that opened it (a uvicorn worker has one); a request on another loop,
-    such as a test client's, gets None and takes the thread-pool version."""
+    belongs to the loop that opened it (a uvicorn worker has one); an event on another loop
+    (a test client started without its context manager) takes the careful path."""
 
     def __init__(self, url: str, size: int) -> None:
         self._conninfo = (
@@ -221,7 +172,7 @@ class AsyncLane:
             await self._pool.close()
 
 
-async def try_ingest_async(
+async def try_ingest(
     lane: AsyncLane,
     blocks: IdBlocks,
     *,
@@ -231,7 +182,11 @@ async def try_ingest_async(
     member_id: int | None,
     now: datetime,
 ) -> tuple[dict[str, Any] | None, int | None] | None:
-    """`try_ingest` from the event loop; None when this loop cannot (use `try_ingest`)."""
+    """(the event's result, its member id) when the express lane took it; (None, ...) when the
+    careful path must (debt, a replay, an existing order, zero points, bad data: it gives the
+    right answer); None when this event loop has no connections of the lane. `member_id`
+    None: a customer this process has not seen, enrolled by the same statement; if another
+    process enrolled them already, the lane tries once more as an existing member."""
     prepared = _prepare(blocks, program, rules, event, member_id, now)
     if prepared is None:
         return None, None
