@@ -19,11 +19,12 @@ from typing import Any
 
 import orjson
 
+from punchcard.events.orders import order_lines
 from punchcard.events.service import EventInput, Outcome, explanation_of, result_of
 from punchcard.events.types import OrderPlaced
 from punchcard.ledger.domain import BalanceView, Kind, Plan, plan_credit, transaction_digest
 from punchcard.programs.domain import ProgramSettings, expiry_for
-from punchcard.rules.domain import Evaluation
+from punchcard.rules.domain import Evaluation, Facts
 
 Row = tuple[Any, ...]
 Moment = Callable[[datetime | None], Any]
@@ -59,6 +60,21 @@ def _json(value: Any) -> str:
     """Stored JSON text. orjson: several documents per event, and json.dumps was a fifth of
     an import's time; anything it cannot encode natively (Decimal) is written as text."""
     return orjson.dumps(value, default=str).decode()
+
+
+def event_facts(event: EventInput, order: OrderPlaced | None, first_order: bool | None) -> Facts:
+    """What the rules see of an earning event (the order's amount and lines, if it is one)."""
+    if order is None:
+        return Facts(event.type, event.occurred_at, event.channel.value, event.store_id, None)
+    return Facts(
+        event.type,
+        event.occurred_at,
+        event.channel.value,
+        event.store_id,
+        order.total.quantize(Decimal("0.01")),
+        order_lines(order),
+        first_order=first_order,
+    )
 
 
 @dataclass(frozen=True)

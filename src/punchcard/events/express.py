@@ -24,7 +24,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -39,7 +38,6 @@ from sqlalchemy.exc import DBAPIError
 from punchcard.db import Database
 from punchcard.events import earnplan
 from punchcard.events.earnplan import Evaluated
-from punchcard.events.orders import order_lines
 from punchcard.events.service import EventInput
 from punchcard.events.types import OrderPlaced, check_data
 from punchcard.ledger.domain import MAX_POINTS, BalanceView
@@ -56,7 +54,7 @@ from punchcard.models import (
 )
 from punchcard.models.base import table_of
 from punchcard.programs.domain import ProgramSettings
-from punchcard.rules.domain import Facts, RuleSet, evaluate
+from punchcard.rules.domain import RuleSet, evaluate
 from punchcard.rules.service import RulesInForce
 
 BLOCK = 200  # ids drawn from a sequence at a time
@@ -227,7 +225,7 @@ def _prepare(
         return None
     order = data if isinstance(data, OrderPlaced) else None
     new_member = member_id is None
-    evaluation = evaluate(rules.rules, _facts(event, order, first_order=new_member or None))
+    evaluation = evaluate(rules.rules, earnplan.event_facts(event, order, new_member or None))
     if not 0 < evaluation.total <= MAX_POINTS:
         return None
     member = blocks.take("members") if member_id is None else member_id
@@ -265,21 +263,6 @@ def _prepare(
     if new_member:
         params += [program.id, str(event.member["external_id"])]
     return _Prepared(sql, params, result, member)
-
-
-def _facts(event: EventInput, order: OrderPlaced | None, *, first_order: bool | None) -> Facts:
-    """What the rules see without reading the member: a new member's order is their first."""
-    if order is None:
-        return Facts(event.type, event.occurred_at, event.channel.value, event.store_id, None)
-    return Facts(
-        event.type,
-        event.occurred_at,
-        event.channel.value,
-        event.store_id,
-        order.total.quantize(Decimal("0.01")),
-        order_lines(order),
-        first_order=first_order,
-    )
 
 
 def _one(blocks: IdBlocks, table: str) -> Iterator[int]:

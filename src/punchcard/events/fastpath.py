@@ -22,7 +22,6 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Session
 from punchcard.errors import PunchcardError
 from punchcard.events import earnplan
 from punchcard.events.earnplan import Evaluated
-from punchcard.events.orders import OrderExistsError, order_lines
+from punchcard.events.orders import OrderExistsError
 from punchcard.events.service import EventInput, EventMemberNotFoundError
 from punchcard.events.types import CUSTOM, OrderPlaced, check_data
 from punchcard.ledger.domain import MAX_POINTS, BalanceView
@@ -284,20 +283,12 @@ def _facts(
     times: dict[int, list[datetime]],
 ) -> Facts:
     if order is None:
-        return Facts(event.type, event.occurred_at, event.channel.value, event.store_id, None)
+        return earnplan.event_facts(event, None, None)
     earlier = first_orders.get(member_id)
     first = (earlier is None or earlier >= event.occurred_at) and bisect_left(
         times[member_id], event.occurred_at
     ) == 0
-    return Facts(
-        event.type,
-        event.occurred_at,
-        event.channel.value,
-        event.store_id,
-        order.total.quantize(Decimal("0.01")),
-        order_lines(order),
-        first_order=first,
-    )
+    return earnplan.event_facts(event, order, first)
 
 
 def _resolve(outcome: Outcome | None, outcomes: list[Outcome | None]) -> Outcome:
