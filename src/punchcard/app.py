@@ -20,7 +20,10 @@ from punchcard.kit.clock import Clock, utcnow
 from punchcard.ledger.endpoints import router as ledger_router
 from punchcard.members.endpoints import router as members_router
 from punchcard.programs.endpoints import router as programs_router
+from punchcard.redemptions.endpoints import router as redemptions_router
+from punchcard.rewards.endpoints import router as rewards_router
 from punchcard.rules.endpoints import router as rules_router
+from punchcard.tiers.endpoints import router as tiers_router
 
 log = logging.getLogger("punchcard")
 
@@ -62,6 +65,9 @@ def create_app(
     app.include_router(ledger_router)
     app.include_router(events_router)
     app.include_router(rules_router)
+    app.include_router(tiers_router)
+    app.include_router(rewards_router)
+    app.include_router(redemptions_router)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Database down"}})
     def health() -> JSONResponse:

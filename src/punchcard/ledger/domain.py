@@ -25,6 +25,7 @@ class Account(StrEnum):
     DEBT = "member:debt"
     ISSUED = "program:issued"
     REDEEMED = "program:redeemed"
+    DONATED = "program:donated"
     EXPIRED = "program:expired"
     ADJUSTED = "program:adjusted"
 
@@ -37,13 +38,14 @@ class Kind(StrEnum):
     ADJUST_CREDIT = "adjust_credit"
     ADJUST_DEBIT = "adjust_debit"
     SPEND = "spend"
+    DONATE = "donate"
     EXPIRE = "expire"
     RELEASE = "release"
     REVERSAL = "reversal"
 
 
 CREDIT_KINDS = frozenset({Kind.EARN, Kind.ADJUST_CREDIT})
-DEBIT_KINDS = frozenset({Kind.SPEND, Kind.ADJUST_DEBIT})
+DEBIT_KINDS = frozenset({Kind.SPEND, Kind.DONATE, Kind.ADJUST_DEBIT})
 REVERSIBLE_KINDS = CREDIT_KINDS | DEBIT_KINDS
 
 # The program account on the other side of each kind of member movement.
@@ -52,6 +54,7 @@ COUNTER_ACCOUNT = {
     Kind.ADJUST_CREDIT: Account.ADJUSTED,
     Kind.ADJUST_DEBIT: Account.ADJUSTED,
     Kind.SPEND: Account.REDEEMED,
+    Kind.DONATE: Account.DONATED,
     Kind.EXPIRE: Account.EXPIRED,
 }
 

@@ -123,7 +123,7 @@ def debit(
     balance = lock(session, program.id, member_id)
     lots = repo.open_lots(session, program.id, member_id)
     balance, lots = expire_overdue(session, program, member_id, now, balance, lots)
-    if kind is Kind.SPEND and balance.debt > 0:
+    if kind in (Kind.SPEND, Kind.DONATE) and balance.debt > 0:
         raise DebtOutstandingError(
             f"the member owes {balance.debt} points from a reversal and cannot spend until "
             "new credits pay it off",

@@ -4,6 +4,7 @@ from punchcard.models.api_key import ApiKey
 from punchcard.models.award import Award
 from punchcard.models.balance import Balance
 from punchcard.models.base import Base
+from punchcard.models.cause import Cause
 from punchcard.models.event import Event
 from punchcard.models.event_schema import EventSchema
 from punchcard.models.idempotency_key import IdempotencyKey
@@ -11,18 +12,24 @@ from punchcard.models.ledger_transaction import LedgerTransaction
 from punchcard.models.lot import Lot
 from punchcard.models.lot_entry import LotEntry
 from punchcard.models.member import Member
+from punchcard.models.member_tier import MemberTier
 from punchcard.models.order import Order
 from punchcard.models.pending_credit import PendingCredit
 from punchcard.models.posting import Posting
 from punchcard.models.program import Program
+from punchcard.models.redemption import Redemption
+from punchcard.models.reward import Reward
 from punchcard.models.rule_budget import RuleBudget
 from punchcard.models.rule_set import RuleSetVersion
+from punchcard.models.tier_change import TierChange
+from punchcard.models.tier_policy import TierPolicy
 
 __all__ = [
     "ApiKey",
     "Award",
     "Balance",
     "Base",
+    "Cause",
     "Event",
     "EventSchema",
     "IdempotencyKey",
@@ -30,10 +37,15 @@ __all__ = [
     "Lot",
     "LotEntry",
     "Member",
+    "MemberTier",
     "Order",
     "PendingCredit",
     "Posting",
     "Program",
+    "Redemption",
+    "Reward",
     "RuleBudget",
     "RuleSetVersion",
+    "TierChange",
+    "TierPolicy",
 ]

@@ -19,6 +19,13 @@ class Program(Base):
             name="expiry_policy",
         ),
         CheckConstraint("pending_days >= 0", name="pending_days"),
+        CheckConstraint(
+            "points_payment_rate IS NULL OR points_payment_rate > 0", name="points_payment_rate"
+        ),
+        CheckConstraint(
+            "points_payment_max_percent > 0 AND points_payment_max_percent <= 100",
+            name="points_payment_max_percent",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -29,5 +36,9 @@ class Program(Base):
     expiry_value: Mapped[int] = mapped_column(Integer, default=0)
     pending_days: Mapped[int] = mapped_column(Integer, default=0)
     auto_enrol: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "Pay with points": how many points make one unit of the currency (None: not offered),
+    # and the largest share of an order they may pay.
+    points_payment_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    points_payment_max_percent: Mapped[int] = mapped_column(Integer, default=100)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

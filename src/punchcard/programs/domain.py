@@ -36,6 +36,8 @@ class ProgramSettings:
     expiry_value: int
     pending_days: int
     auto_enrol: bool
+    points_payment_rate: int | None = None
+    points_payment_max_percent: int = 100
 
 
 def _add_months(moment: datetime, months: int) -> tuple[int, int]:

@@ -42,6 +42,8 @@ def update_program(
 
     def handler(session: Session) -> tuple[int, BaseModel]:
         changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        if "points_payment_rate" in body.model_fields_set and body.points_payment_rate is None:
+            changes["points_payment_rate"] = None  # null turns "pay with points" off
         program = service.update_program(session, who.program_id, changes=changes, now=now)
         return 200, ProgramOut.of(program)
 

@@ -21,6 +21,8 @@ _PROGRAM_COLUMNS = (
     Program.expiry_value,
     Program.pending_days,
     Program.auto_enrol,
+    Program.points_payment_rate,
+    Program.points_payment_max_percent,
 )
 
 
@@ -34,6 +36,8 @@ def _settings(row: Any) -> ProgramSettings:
         expiry_value=row.expiry_value,
         pending_days=row.pending_days,
         auto_enrol=bool(row.auto_enrol),
+        points_payment_rate=row.points_payment_rate,
+        points_payment_max_percent=row.points_payment_max_percent,
     )
 
 

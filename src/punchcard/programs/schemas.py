@@ -19,6 +19,13 @@ class ProgramOut(BaseModel):
     expiry_value: int = Field(description="Days for days_after_earn, months for end_of_*.")
     pending_days: int = Field(description="Return window: earned points wait this long.")
     auto_enrol: bool = Field(description="Events for unknown members enrol them.")
+    points_payment_rate: int | None = Field(
+        description="Pay with points: how many points make one unit of the currency "
+        "(null: not offered)."
+    )
+    points_payment_max_percent: int = Field(
+        description="Pay with points: the largest share of an order, in percent, points may pay."
+    )
 
     @classmethod
     def of(cls, p: ProgramSettings) -> ProgramOut:
@@ -33,6 +40,8 @@ class ProgramPatch(Request):
     expiry_value: int | None = Field(None, strict=True, ge=0)
     pending_days: int | None = Field(None, strict=True, ge=0, le=365)
     auto_enrol: bool | None = None
+    points_payment_rate: int | None = Field(None, strict=True, ge=1, le=1_000_000)
+    points_payment_max_percent: int | None = Field(None, strict=True, ge=1, le=100)
 
 
 class ApiKeyCreate(Request):

@@ -84,6 +84,7 @@ def create_program(
             "expiry_value": expiry_value,
             "pending_days": pending_days,
             "auto_enrol": auto_enrol,
+            "points_payment_max_percent": 100,
             "created_at": now,
             "updated_at": now,
         },

@@ -1,0 +1,1 @@
+"""Redemptions: points turned into codes, experiences and donations; codes checked at checkout."""

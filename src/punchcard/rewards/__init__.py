@@ -1,0 +1,1 @@
+"""The rewards catalog and the causes members can donate to."""

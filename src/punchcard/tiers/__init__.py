@@ -1,0 +1,1 @@
+"""Tiers: qualifying metrics, upgrades at the event, downgrades when the window rolls."""

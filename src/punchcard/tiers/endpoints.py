@@ -1,0 +1,7 @@
+"""HTTP routes of tiers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["tiers"])
