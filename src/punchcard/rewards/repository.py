@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from punchcard.models import Reward
+from punchcard.models import Redemption, Reward
 from punchcard.rewards.domain import RewardType, RewardView
 
 
@@ -43,3 +43,27 @@ def get_view(session: Session, program_id: int, reward_id: int) -> RewardView | 
         select(Reward).where(Reward.program_id == program_id, Reward.id == reward_id)
     ).scalar_one_or_none()
     return None if row is None else view_of(row)
+
+
+# Cancelled redemptions gave their points back and do not count against a per-member limit;
+# every other state (issued, used, expired, reserved, completed) does.
+COUNTED_STATUSES = ("issued", "used", "expired", "reserved", "completed")
+
+
+def redeemed_counts(
+    session: Session, program_id: int, member_id: int, reward_ids: list[int] | None = None
+) -> dict[int, int]:
+    """How many times the member has redeemed each reward, as the per-member limit counts."""
+    query = (
+        select(Redemption.reward_id, func.count())
+        .where(
+            Redemption.program_id == program_id,
+            Redemption.member_id == member_id,
+            Redemption.reward_id.is_not(None),
+            Redemption.status.in_(COUNTED_STATUSES),
+        )
+        .group_by(Redemption.reward_id)
+    )
+    if reward_ids is not None:
+        query = query.where(Redemption.reward_id.in_(reward_ids))
+    return {int(r): int(n) for r, n in session.execute(query).all() if r is not None}
