@@ -45,6 +45,8 @@ app.add_typer(key_app, name="key")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(import_app, name="import")
+tiers_app = typer.Typer(help="Member tiers.", no_args_is_help=True)
+app.add_typer(tiers_app, name="tiers")
 
 err = Console(stderr=True)
 out = Console()
@@ -280,6 +282,34 @@ def jobs_run(
         report = run_all(handle, now=moment, settings=Settings())
     print(report.summary())
     if report.failures:
+        raise typer.Exit(1)
+
+
+@tiers_app.command("evaluate")
+def tiers_evaluate(
+    db: DbOption = None,
+    program: ScopeOption = None,
+    now: Annotated[str | None, typer.Option(help="Simulated time, ISO 8601 (default: now)")] = None,
+) -> None:
+    """Renew or move down every member whose tier period (and grace) ended by --now."""
+    from punchcard.tiers.tasks import reevaluate
+
+    moment = _parse_now(now)
+    failures: list[str] = []
+    with database(db) as handle:
+        if program is not None:
+            pick_program(handle, program)
+        count = reevaluate(
+            handle,
+            now=moment,
+            batch_size=Settings().jobs_batch_size,
+            program_id=program,
+            failures=failures,
+        )
+    print(f"re-evaluated {count} member tier(s)")
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    if failures:
         raise typer.Exit(1)
 
 

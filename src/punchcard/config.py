@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./punchcard.db"
@@ -31,4 +33,14 @@ class Settings(BaseSettings):
     )
     idempotency_ttl_hours: int = Field(
         168, ge=1, description="How long a stored response answers a retried Idempotency-Key."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Seals what the server must give back but never store in clear (a new "
+        "redemption code in a stored idempotent response). Set it in production, the same in "
+        "every process; changing it makes stored responses with codes unreadable.",
+    )
+    secret_key_file: Path = Field(
+        Path("./punchcard.secret"),
+        description="Where a secret key is generated (once, mode 0600) when secret_key is unset.",
     )

@@ -9,11 +9,19 @@ from punchcard.db import Database
 from punchcard.events import tasks as event_tasks
 from punchcard.idempotency import tasks as idempotency_tasks
 from punchcard.ledger.tasks import JobReport, run_ledger_jobs
+from punchcard.redemptions import tasks as redemption_tasks
+from punchcard.tiers import tasks as tier_tasks
 
 
 def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
     report = run_ledger_jobs(db, now=now, batch_size=settings.jobs_batch_size)
     report.birthdays = event_tasks.birthdays(db, now=now, batch_size=settings.jobs_batch_size)
+    report.expired_codes = redemption_tasks.expire_codes(
+        db, now=now, batch_size=settings.jobs_batch_size
+    )
+    report.tiers = tier_tasks.reevaluate(
+        db, now=now, batch_size=settings.jobs_batch_size, failures=report.failures
+    )
     report.pruned_keys = idempotency_tasks.prune(
         db, now=now, ttl_hours=settings.idempotency_ttl_hours
     )

@@ -101,9 +101,15 @@ def _state(db: Database, program_id: int) -> dict[str, Any]:
         "FROM orders o JOIN members m ON m.id = o.member_id WHERE o.program_id = :p",
         "awards": "SELECT e.source_id, a.rule_id, a.effect, a.points, a.lines "
         "FROM awards a JOIN events e ON e.id = a.event_id WHERE a.program_id = :p",
-        "events": "SELECT e.source_id, e.type, m.external_id, e.occurred_at, "
-        "e.transaction_id IS NULL FROM events e JOIN members m ON m.id = e.member_id "
-        "WHERE e.program_id = :p",
+        # Tier events are named after their history row's id: compare them by content.
+        "events": "SELECT CASE WHEN e.type LIKE 'tier.%' THEN e.data ELSE e.source_id END, "
+        "e.type, m.external_id, e.occurred_at, e.transaction_id IS NULL FROM events e "
+        "JOIN members m ON m.id = e.member_id WHERE e.program_id = :p",
+        "member_tiers": "SELECT m.external_id, t.tier, t.since, t.valid_until, t.granted "
+        "FROM member_tiers t JOIN members m ON m.id = t.member_id WHERE t.program_id = :p",
+        "tier_changes": "SELECT m.external_id, c.change, c.from_tier, c.to_tier, c.metric_value, "
+        "c.valid_until, c.reason, c.occurred_at FROM tier_changes c "
+        "JOIN members m ON m.id = c.member_id WHERE c.program_id = :p",
     }
     with db.reader() as session:
         return {
@@ -292,3 +298,102 @@ def test_fast_path_is_refused_where_usage_must_be_counted(
     first = send(api, event("order.placed", order_data(line("a", 1, "40.00")), customer="cap"))
     second = send(api, event("order.placed", order_data(line("a", 1, "40.00")), customer="cap"))
     assert (first["points"]["awarded"], second["points"]["awarded"]) == (40, 10)
+
+
+TIERS = {
+    "window": "rolling_12_months",
+    "tiers": [
+        {"name": "Member", "threshold": 0},
+        {"name": "Silver", "threshold": 20, "multiplier": "1.5"},
+        {"name": "Black", "threshold": 40, "multiplier": "3", "invitation_only": True},
+        {"name": "Gold", "threshold": 50, "multiplier": "2"},
+    ],
+}
+
+
+@pytest.mark.parametrize("metric", ["spend", "points"])
+def test_every_path_decides_the_same_tiers(
+    api: Api, db: Database, make_program: ProgramFactory, clock: FixedClock, metric: str
+) -> None:
+    """Members cross thresholds in the middle of the history (and of the batch): upgrades,
+    renewals, multipliers and tier events are the same one by one, one request at a time,
+    and in one batch."""
+    from punchcard.tiers import service as tiers
+    from punchcard.tiers.schemas import PolicyIn
+
+    bodies = _history()
+    policy = {**TIERS, "metric": metric}
+    body = {"rules": RULE_SETS["first_order"]}
+    assert api.client.put("/v1/rules", json=body, headers=api.headers()).status_code == 200
+    assert api.client.put("/v1/tiers", json=policy, headers=api.headers()).status_code == 200
+    by_api = [send(api, body) for body in bodies]
+    settings: dict[str, Any] = {"expiry_policy": ExpiryPolicy.DAYS_AFTER_EARN, "expiry_value": 365}
+    general, batched = make_program(**settings), make_program(**settings)
+    with session_scope(db.writer) as session:
+        for other in (general, batched):
+            rules.replace(session, program_id=other.id, body=body, now=clock())
+            tiers.replace_policy(
+                session, program_id=other.id, body=PolicyIn.model_validate(policy), now=clock()
+            )
+    with session_scope(db.writer) as session:
+        one_by_one = [
+            service.ingest(session, program=general, event=e, now=clock()) for e in _inputs(bodies)
+        ]
+    with session_scope(db.writer) as session:
+        current = rules.in_force(session, batched.id)
+        in_batch = fastpath.ingest_many(
+            session, program=batched, rules=current, events=_inputs(bodies), now=clock()
+        )
+    expected = _state(db, general.id)
+    assert {t for t, *_ in expected["member_tiers"]} == {"c0", "c1", "c2", "c3"}
+    assert any(row[1] == "renewed" for row in expected["tier_changes"])
+    assert any(row[1] == "tier:Gold" for row in expected["awards"])
+    assert _state(db, api.program.id) == expected
+    assert _state(db, batched.id) == expected
+    assert _results(by_api) == _results(one_by_one) == _results(in_batch)  # type: ignore[arg-type]
+    with db.reader() as session:
+        assert verify(session).ok
+
+
+def test_programs_without_tiers_keep_the_express_lane(
+    api: Api, db: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No statement about tiers on the earn path of a program without them (the policy's
+    absence is cached), and on PostgreSQL the express lane still takes its events; a program
+    with tiers goes to the careful path, which decides them."""
+    from sqlalchemy import event as sa_event
+
+    from punchcard.events import express
+
+    lane_calls: list[str] = []
+    real = express.try_ingest
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        lane_calls.append(kwargs["event"].source_id)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(express, "try_ingest", spy)
+    send(api, event("order.placed", order_data(line("a", 1, "5.00")), customer="lane"))
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        second = event("order.placed", order_data(line("a", 1, "5.00")), customer="lane")
+        send(api, second)
+        assert not [s for s in seen if "tier" in s]
+        if backend == "postgresql":
+            assert second["id"] in lane_calls
+            assert seen == []  # one statement, on the lane's own connection
+        put = api.client.put("/v1/tiers", json={**TIERS, "metric": "spend"}, headers=api.headers())
+        assert put.status_code == 200
+        third = event("order.placed", order_data(line("a", 1, "60.00")), customer="lane")
+        result = send(api, third)
+        assert third["id"] not in lane_calls
+        assert result["points"]["awarded"] == 60
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+    view = api.client.get(f"/v1/members/{result['member_id']}/tier", headers=api.headers())
+    assert view.json()["tier"] == "Gold"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from fastapi import Request, Response
 from pydantic import BaseModel
@@ -17,6 +18,14 @@ from punchcard.kit.hashing import canonical_json, sha256_hex
 
 JSON = "application/json"
 Handler = Callable[[Session], tuple[int, BaseModel]]
+
+
+class Sealer(Protocol):
+    """Seals a stored response that holds a secret shown once (a redemption code)."""
+
+    def seal(self, data: bytes) -> bytes: ...
+
+    def unseal(self, token: bytes) -> bytes: ...
 
 
 def fingerprint(request: Request, body: BaseModel | None) -> str:
@@ -34,7 +43,10 @@ def run_write(
     body: BaseModel | None,
     handler: Handler,
     key: str | None,
+    sealer: Sealer | None = None,
 ) -> Response:
+    """With a `sealer`, the stored response is sealed and a replay unseals it: the client still
+    gets the first response byte for byte, and the database never holds it in clear."""
     with db.writer() as session:
         try:
             if key is not None:
@@ -48,7 +60,7 @@ def run_write(
                 if replay is not None:
                     session.rollback()
                     return Response(
-                        replay.body,
+                        replay.body if sealer is None else sealer.unseal(replay.body),
                         status_code=replay.status_code,
                         media_type=JSON,
                         headers={"Idempotent-Replayed": "true"},
@@ -57,7 +69,11 @@ def run_write(
             raw = model.model_dump_json().encode()
             if key is not None:
                 idempotency.finish(
-                    session, program_id=who.program_id, key=key, status_code=status, body=raw
+                    session,
+                    program_id=who.program_id,
+                    key=key,
+                    status_code=status,
+                    body=raw if sealer is None else sealer.seal(raw),
                 )
             session.commit()
         except BaseException:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from punchcard.events import repository as repo
 from punchcard.rules import repository as rules_repo
 from punchcard.rules import service as rules
 from punchcard.rules.domain import Evaluation, Facts, evaluate
+from punchcard.tiers import service as tiers
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ def earn(
     """Evaluate the rules in force. Budget counters of the rules that could apply are locked
     (when writing) so that concurrent events never overspend a campaign."""
     current = rules.in_force(session, program_id)
+    # The tier the member holds when the event is recorded: its multiplier applies, and rules
+    # with a `tiers` condition see it (an event that crosses a threshold earns at the old one).
+    tier, multiplier = tiers.earning_tier(session, program_id=program_id, member_id=member_id)
+    facts = replace(facts, tier=tier)
     relevant = [r for r in current.rules.rules if r.active and facts.type in r.events]
     capped = [r.id for r in relevant if r.caps]
     budgeted = [r.id for r in relevant if r.budget is not None]
@@ -57,7 +62,13 @@ def earn(
         budget_used = rules_repo.lock_budgets(session, program_id, budgeted)
     else:
         budget_used = rules_repo.spent(session, program_id, budgeted)
-    evaluation = evaluate(current.rules, facts, cap_used=cap_used, budget_used=budget_used)
+    evaluation = evaluate(
+        current.rules,
+        facts,
+        cap_used=cap_used,
+        budget_used=budget_used,
+        tier_multiplier=multiplier,
+    )
     spent = {a.rule_id: a.points for a in evaluation.awards if a.rule_id in budgeted}
     return Earned(current.version, evaluation, spent)
 

@@ -25,6 +25,8 @@ from punchcard.ledger import queries
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ProgramSettings
 from punchcard.rules import service as rules
+from punchcard.tiers import service as tiers
+from punchcard.tiers.domain import Policy
 
 router = APIRouter(tags=["events"])
 DryRun = Annotated[bool, Query(description="Evaluate and answer without writing anything.")]
@@ -103,9 +105,13 @@ async def _express(
         return None
     found_program, program = db.caches.peek(("program", who.program_id))
     found_rules, current = db.caches.peek(("rules", who.program_id))
-    if not (found_program and found_rules):  # read them in the thread pool, once per TTL
+    found_tiers, policy = db.caches.peek(("tiers", who.program_id))
+    if not (found_program and found_rules and found_tiers):  # in the thread pool, once per TTL
         program = await run_in_threadpool(_program, db, who.program_id)
         current = await run_in_threadpool(_rules, db, who.program_id)
+        policy = await run_in_threadpool(tiers.cached_policy, db, who.program_id)
+    if policy is not None:  # tiers are decided on the careful path, which reads them
+        return None
     found = _lane(db, who, body, current)
     if found is None or (found[1] is None and not program.auto_enrol):
         return None
@@ -125,11 +131,19 @@ def _fast(
     current: rules.RulesInForce,
     events: list[service.EventInput],
     now: datetime,
+    policy: Policy | None,
 ) -> list[fastpath.Outcome]:
     """The fast path, with a write that lost a race (the same event or order id committed by
     another request a moment before) answered as a conflict to retry, not a 500."""
     try:
-        return fastpath.ingest_many(session, program=program, rules=current, events=events, now=now)
+        return fastpath.ingest_many(
+            session,
+            program=program,
+            rules=current,
+            events=events,
+            now=now,
+            tiers=policy,
+        )
     except IntegrityError as exc:
         raise _raced() from exc
 
@@ -188,7 +202,8 @@ def _post_event(
             current = _rules(db, who.program_id)
             event = _input(body)
             if fastpath.eligible(current.rules, event):
-                (outcome,) = _fast(session, program, current, [event], now)
+                policy = tiers.cached_policy(db, who.program_id)
+                (outcome,) = _fast(session, program, current, [event], now, policy)
                 if isinstance(outcome, PunchcardError):
                     raise outcome
                 return 200, EventResult.model_validate(outcome)
@@ -229,7 +244,8 @@ def post_batch(
             session.rollback()
         else:
             current = _rules(db, who.program_id)
-            items = _batch_items(session, program, current, body.events, now)
+            policy = tiers.cached_policy(db, who.program_id)
+            items = _batch_items(session, program, current, policy, body.events, now)
         accepted = sum(1 for item in items if item.result is not None)
         return 200, BatchOut(accepted=accepted, rejected=len(items) - accepted, items=items)
 
@@ -242,6 +258,7 @@ def _batch_items(
     session: Session,
     program: ProgramSettings,
     current: rules.RulesInForce,
+    policy: Policy | None,
     raw_events: list[dict[str, Any]],
     now: datetime,
 ) -> list[BatchItem]:
@@ -251,7 +268,7 @@ def _batch_items(
     run: list[tuple[int, service.EventInput]] = []
 
     def flush() -> None:
-        outcomes = _fast(session, program, current, [e for _, e in run], now) if run else []
+        outcomes = _fast(session, program, current, [e for _, e in run], now, policy) if run else []
         for (index, _), outcome in zip(run, outcomes, strict=True):
             if isinstance(outcome, PunchcardError):
                 error = outcome.to_body()["error"]

@@ -9,6 +9,9 @@ One event costs three round trips and the commit, whatever it earns:
 3. write every row (`earnplan` plans them) in one pipeline: PostgreSQL gets them in one round
    trip, SQLite needs none.
 Rules, program settings and API keys come from the process cache, so nothing else is read.
+A program with tiers also has its members' stored tiers read in step 1, and one more round
+trip measures the qualifying metric of every event (`tiers.batch`); its tier rows go out with
+the others in step 3.
 
 Refunds, dry runs, custom event types, members given by card number, and rule sets whose
 rules for these events have caps or budgets (they need usage counted under lock) take the
@@ -20,9 +23,10 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +43,10 @@ from punchcard.programs.domain import ProgramSettings
 from punchcard.rawsql import COPY_THRESHOLD, Raw
 from punchcard.rules.domain import Facts, RuleSet, evaluate
 from punchcard.rules.service import RulesInForce
+from punchcard.tiers import repository as tiers_repo
+from punchcard.tiers import service as tiers_service
+from punchcard.tiers.batch import TierBatch
+from punchcard.tiers.domain import CENT, Held, Policy
 
 Outcome = dict[str, Any] | PunchcardError
 ORDER_REFUNDS = ("order.refunded", "order.cancelled")
@@ -66,6 +74,8 @@ class _Known:
     tx_ids: list[int]
     event_ids: list[int]
     lot_ids: list[int]
+    held: dict[int, Held] = field(default_factory=dict)  # stored tiers (programs with tiers)
+    change_ids: list[int] = field(default_factory=list)
 
 
 def _ref(event: EventInput) -> tuple[str, str]:
@@ -73,7 +83,13 @@ def _ref(event: EventInput) -> tuple[str, str]:
     return kind, str(value)
 
 
-def _read(raw: Raw, program_id: int, events: list[EventInput], orders: list[str]) -> _Known:
+def _read(
+    raw: Raw,
+    program_id: int,
+    events: list[EventInput],
+    orders: list[str],
+    policy: Policy | None = None,
+) -> _Known:
     ext = sorted({v for k, v in map(_ref, events) if k == "external_id"})
     by_id = sorted({int(v) for k, v in map(_ref, events) if k == "id"})
     lock = " ORDER BY b.member_id FOR UPDATE OF b" if raw.postgres else " ORDER BY b.member_id"
@@ -107,6 +123,9 @@ def _read(raw: Raw, program_id: int, events: list[EventInput], orders: list[str]
             [program_id, *member_params],
         )
         ids = [raw.ids_cursor(table, n) for table in ("ledger_transactions", "events", "lots")]
+        if policy is not None:  # at most one tier change per event
+            held = tiers_repo.held_cursor(raw, program_id, member_match, member_params)
+            ids.append(raw.ids_cursor("tier_changes", n))
     members: dict[tuple[str, str], int] = {}
     balances: dict[int, BalanceView] = {}
     for member_id, external_id, available, pending, debt in locked.fetchall():
@@ -114,14 +133,21 @@ def _read(raw: Raw, program_id: int, events: list[EventInput], orders: list[str]
         members[("id", str(member_id))] = member_id
         balances[member_id] = BalanceView(int(available), int(pending), int(debt))
     first_orders = {int(m): raw.read_moment(t) for m, t in first.fetchall()}
-    return _Known(
+    tx_ids, event_ids, lot_ids = (raw.drawn_ids(cursor, n) for cursor in ids[:3])
+    known = _Known(
         members,
         balances,
         dict(stored.fetchall()),
         {r[0] for r in placed.fetchall()},
         {m: t for m, t in first_orders.items() if t is not None},
-        *(raw.drawn_ids(cursor, n) for cursor in ids),
+        tx_ids,
+        event_ids,
+        lot_ids,
     )
+    if policy is not None:
+        known.held = tiers_repo.held_rows(raw, held)
+        known.change_ids = raw.drawn_ids(ids[3], n)
+    return known
 
 
 def _enrol(raw: Raw, program: ProgramSettings, events: list[EventInput], now: datetime) -> None:
@@ -176,11 +202,13 @@ def ingest_many(
     events: list[EventInput],
     now: datetime,
     replayed: set[int] | None = None,
+    tiers: Policy | Literal["read"] | None = "read",
 ) -> list[Outcome]:
     """Each event's stored result (a replay gives the first one back) or its error, in order;
     `replayed` collects the positions of replays. The events must be `eligible`; the caller
-    commits."""
+    commits. `tiers`: the program's tier policy if the caller has it at hand (cached)."""
     raw = Raw(session)
+    policy = tiers_service.policy_of(session, program.id) if tiers == "read" else tiers
     checked: list[OrderPlaced | PunchcardError | None] = []
     for event in events:
         try:
@@ -189,7 +217,7 @@ def ingest_many(
         except PunchcardError as exc:
             checked.append(exc)
     orders = sorted({c.order_id for c in checked if isinstance(c, OrderPlaced)})
-    known = _read(raw, program.id, events, orders)
+    known = _read(raw, program.id, events, orders, policy)
     unknown = [  # events refused for their data enrol no one
         e
         for e, data in zip(events, checked, strict=True)
@@ -200,8 +228,11 @@ def ingest_many(
     ]
     if unknown and program.auto_enrol:
         _enrol(raw, program, unknown, now)
-        known = _read(raw, program.id, events, orders)
-    outcomes = _apply(raw, program, rules, events, checked, known, now)
+        known = _read(raw, program.id, events, orders, policy)
+    tiering = None
+    if policy is not None:
+        tiering = TierBatch(program.id, policy, known.held, now, iter(known.change_ids))
+    outcomes = _apply(raw, program, rules, events, checked, known, now, tiering)
     if replayed is not None:
         replayed.update(i for i, e in enumerate(events) if e.source_id in known.results)
         seen: set[str] = set()
@@ -220,6 +251,7 @@ def _apply(
     checked: list[OrderPlaced | PunchcardError | None],
     known: _Known,
     now: datetime,
+    tiering: TierBatch | None = None,
 ) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(events)
     seen: dict[str, int] = {}
@@ -262,16 +294,24 @@ def _apply(
         iter(known.event_ids),
         iter(known.lot_ids),
     )
-    for index, event, order, member_id in fresh:
+    if tiering is not None:
+        tiering.measure(raw, [(member_id, event.occurred_at) for _, event, _, member_id in fresh])
+    for position, (index, event, order, member_id) in enumerate(fresh):
         facts = _facts(event, order, member_id, known.first_orders, times)
-        evaluation = evaluate(rules.rules, facts)
+        tier, multiplier = tiering.tier_of(member_id) if tiering else (None, None)
+        evaluation = evaluate(rules.rules, replace(facts, tier=tier), tier_multiplier=multiplier)
         if evaluation.total > MAX_POINTS:
             outcomes[index] = InvalidPointsError(
                 f"points must be between 1 and {MAX_POINTS}", details={"points": evaluation.total}
             )
             continue
         outcomes[index] = planner.add(Evaluated(event, order, member_id, evaluation))
-    _write(raw, program.id, planner.rows)
+        if tiering is not None:
+            spent = order.total.quantize(CENT) if order is not None else Decimal(0)
+            earned = evaluation.total
+            tiering.after(position, member_id, event.occurred_at, event.source_id, spent=spent,
+                          earned=earned)  # fmt: skip
+    _write(raw, program.id, planner.rows, tiering)
     return [_resolve(o, outcomes) for o in outcomes]
 
 
@@ -300,7 +340,9 @@ def _resolve(outcome: Outcome | None, outcomes: list[Outcome | None]) -> Outcome
     return outcome
 
 
-def _write(raw: Raw, program_id: int, rows: earnplan.EarnRows) -> None:
+def _write(
+    raw: Raw, program_id: int, rows: earnplan.EarnRows, tiering: TierBatch | None = None
+) -> None:
     """Parents before children (the foreign keys are checked row by row). A few rows go out in
     one pipeline; many go by COPY, table by table."""
     few = len(rows.events) < COPY_THRESHOLD
@@ -319,3 +361,5 @@ def _write(raw: Raw, program_id: int, rows: earnplan.EarnRows) -> None:
             "WHERE program_id = ? AND member_id = ?",
             [(*d, program_id, m) for m, d in sorted(rows.deltas.items())],
         )
+        if tiering is not None:
+            tiering.write(raw)

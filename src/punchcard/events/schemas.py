@@ -12,6 +12,7 @@ from punchcard.kit.clock import as_utc
 from punchcard.members.domain import Channel
 
 LAST_YEAR = 9000
+RESERVED_ID = "tier-change:"  # the source ids of the tier events Punchcard records itself
 
 
 class MemberRef(Request):
@@ -35,6 +36,13 @@ class EventIn(Request):
     channel: Channel = Channel.OTHER
     store_id: str | None = Field(None, min_length=1, max_length=100)
     data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.startswith(RESERVED_ID):
+            raise ValueError(f"ids starting with {RESERVED_ID!r} name Punchcard's tier events")
+        return value
 
     @field_validator("occurred_at")
     @classmethod

@@ -25,6 +25,9 @@ from punchcard.members import service as members
 from punchcard.members.domain import Channel
 from punchcard.programs.domain import ProgramSettings
 from punchcard.rules.domain import Evaluation, Facts
+from punchcard.tiers import service as tiers
+
+REFUNDS = ("order.refunded", "order.cancelled")
 
 
 class EventMemberNotFoundError(NotFoundError):
@@ -130,6 +133,15 @@ def ingest_once(
             return json.loads(again), True
     member_id = resolve_member(session, program, event, now, enrol=not dry_run)
     outcome = _dispatch(session, program, event, data, member_id, now, event_row, dry_run)
+    if event_row is not None and outcome.member_id is not None and event.type not in REFUNDS:
+        tiers.after_earning(  # upgrades happen at the qualifying event, in its transaction
+            session,
+            program_id=program.id,
+            member_id=outcome.member_id,
+            occurred_at=event.occurred_at,
+            now=now,
+            cause=event.source_id,
+        )
     result = result_of(event, outcome, dry_run)
     if event_row is not None:
         repo.finish_event(

@@ -13,6 +13,7 @@ from punchcard.errors import InvalidInputError
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e10"), max_digits=14, decimal_places=2)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 CUSTOM = re.compile(r"^custom\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
+RESERVED = ("tier.",)  # types of the events Punchcard records itself (tier.upgraded, ...)
 
 
 class InvalidEventError(InvalidInputError):
@@ -123,6 +124,11 @@ def check_data(event_type: str, data: dict[str, Any]) -> BaseModel | dict[str, A
     """The validated data of a known type; custom.* events keep their data as given."""
     if CUSTOM.match(event_type):
         return data
+    if event_type.startswith(RESERVED):
+        raise UnknownEventTypeError(
+            f"{event_type!r} is written by Punchcard itself (tier changes), not sent to it",
+            details={"known": sorted(SCHEMAS), "custom": "custom.<name>"},
+        )
     schema = SCHEMAS.get(event_type)
     if schema is None:
         raise UnknownEventTypeError(

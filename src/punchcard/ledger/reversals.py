@@ -8,12 +8,14 @@ debit gives points back to the lots it took them from, after paying off any debt
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from punchcard.errors import ForbiddenError
+from punchcard.errors import ConflictError, ForbiddenError
 from punchcard.ledger import repository as repo
 from punchcard.ledger.domain import (
     CREDIT_KINDS,
@@ -31,6 +33,7 @@ from punchcard.ledger.errors import (
     TransactionNotFoundError,
 )
 from punchcard.ledger.service import check_points, commit_plan, expire_overdue, lock
+from punchcard.models import LedgerTransaction
 from punchcard.programs.domain import ProgramSettings
 
 
@@ -46,9 +49,12 @@ def reverse(
     reference: str | None = None,
     meta: dict[str, Any] | None = None,
     only_kinds: frozenset[Kind] | None = None,
+    redemption_ok: bool = False,
 ) -> int:
     """Reverse all of a transaction, or `points` of it; several partial reversals may follow
-    each other until the original is used up. `only_kinds` limits what the caller may reverse."""
+    each other until the original is used up. `only_kinds` limits what the caller may reverse.
+    The debit of a redemption is reversed only by cancelling the redemption (`redemption_ok`),
+    which also voids its code: otherwise points could come back while the code stays usable."""
     balance = lock(session, program.id, member_id)
     original = repo.get_transaction(session, program.id, member_id, transaction_id)
     if original is None:
@@ -65,6 +71,8 @@ def reverse(
             f"a {original.kind.value} transaction cannot be reversed",
             details={"kind": original.kind.value},
         )
+    if not redemption_ok and original.kind in (Kind.SPEND, Kind.DONATE):
+        _refuse_redemption_debit(session, original.id)
     left = original.points - repo.reversed_so_far(session, original.id)
     if left == 0:
         raise AlreadyReversedError(
@@ -101,6 +109,18 @@ def reverse(
             repo.open_lots(session, program.id, member_id),
         )
     return tx_id
+
+
+def _refuse_redemption_debit(session: Session, tx_id: int) -> None:
+    raw = session.execute(
+        select(LedgerTransaction.meta).where(LedgerTransaction.id == tx_id)
+    ).scalar_one_or_none()
+    if raw and json.loads(raw).get("redemption") is True:
+        raise ConflictError(
+            f"transaction {tx_id} paid for a redemption: cancel the redemption instead",
+            code="use_redemption_cancel",
+            details={"transaction_id": tx_id},
+        )
 
 
 def _plan(

@@ -247,7 +247,10 @@ def evaluate(
     *,
     cap_used: Mapping[str, Mapping[str, int]] | None = None,
     budget_used: Mapping[str, int] | None = None,
+    tier_multiplier: Decimal | None = None,
 ) -> Evaluation:
+    """`tier_multiplier`: the earn multiplier of the member's tier (`facts.tier`), applied after
+    every rule to the base (non-multiplier) points, as an award of its own (`tier:<name>`)."""
     cap_used = cap_used or {}
     budget_used = budget_used or {}
     skipped: list[tuple[str, str]] = []
@@ -293,7 +296,21 @@ def evaluate(
         points, cut_by = _cut(rule, raw, cap_used, budget_used)
         lines = _scale(base_lines, points) if base_lines else ()
         awards.append(Award(rule.id, rule.name, points, raw, lines, cut_by, "multiplier"))
+    if tier_multiplier is not None and tier_multiplier > 1 and facts.tier is not None:
+        awards += _tier_award(facts.tier, tier_multiplier, base, base_lines)
     return Evaluation(tuple(awards), tuple(skipped))
+
+
+def _tier_award(tier: str, factor: Decimal, base: int, base_lines: tuple[int, ...]) -> list[Award]:
+    """(factor - 1) x the base points, rounded down, attributed to lines like a multiplier
+    rule, so a refund of some lines takes back their share of it."""
+    points = int((Decimal(base) * (factor - 1)).to_integral_value(rounding=ROUND_FLOOR))
+    if points <= 0:
+        return []
+    lines = _scale(base_lines, points) if base_lines else ()
+    return [
+        Award(f"tier:{tier}", f"{tier} tier x{factor}", points, points, lines, None, "multiplier")
+    ]
 
 
 def _sum_lines(parts: Sequence[tuple[int, ...]], count: int) -> tuple[int, ...]:
