@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,22 @@ from punchcard.events import service as events
 from punchcard.events.importer import ImportReport, import_orders
 from punchcard.events.sources import read
 from punchcard.kit.clock import utcnow
+from punchcard.ledger import queries as ledger_queries
+from punchcard.ledger import service as ledger
 from punchcard.ledger.tasks import run_ledger_jobs
 from punchcard.ledger.verify import verify
 from punchcard.members import service as members
 from punchcard.models import Order
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy, ProgramSettings, Scope
+from punchcard.redemptions import service as redemptions
+from punchcard.rewards import causes_service
+from punchcard.rewards import service as rewards
+from punchcard.rewards.causes_schemas import CauseCreate
+from punchcard.rewards.schemas import RewardCreate
 from punchcard.rules import service as rules
+from punchcard.tiers import service as tiers
+from punchcard.tiers.schemas import PolicyIn
 
 DEMO_NAME = "Demo Store"
 DATA = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_master.txt"
@@ -77,6 +86,57 @@ DEMO_RULES = {
     ]
 }
 
+# Lifetime spend, so that the 1997-98 history still means something on today's date.
+DEMO_TIERS = {
+    "metric": "spend",
+    "window": "lifetime",
+    "tiers": [
+        {"name": "Fan", "threshold": 0, "perks": ["Member prices"]},
+        {"name": "Collector", "threshold": 100, "multiplier": 1.25, "perks": ["Free shipping"]},
+        {
+            "name": "Audiophile",
+            "threshold": 300,
+            "multiplier": 1.5,
+            "perks": ["Free shipping", "Early access to new releases"],
+        },
+        {"name": "Insider", "threshold": 1000, "multiplier": 2, "invitation_only": True},
+    ],
+}
+TREES = {"name": "Plant trees", "impact_unit": "tree", "points_per_unit": 500}
+
+
+def demo_rewards(cause_id: int, now: datetime) -> list[dict[str, Any]]:
+    party = (now + timedelta(days=30)).replace(hour=19, minute=0, second=0, microsecond=0)
+    return [
+        {"name": "$5 off", "type": "discount_amount", "points_cost": 500, "value": "5.00"},
+        {"name": "Free shipping", "type": "free_shipping", "points_cost": 200},
+        {
+            "name": "15% off for Audiophiles",
+            "type": "discount_percent",
+            "points_cost": 1500,
+            "value": "15",
+            "tiers": ["Audiophile", "Insider"],
+        },
+        {
+            "name": "Sampler CD",
+            "type": "free_product",
+            "points_cost": 800,
+            "value": "cd-sampler",
+            "stock": 100,
+            "per_member_limit": 1,
+        },
+        {"name": "$10 store credit", "type": "gift_card", "points_cost": 1000, "value": "10.00"},
+        {
+            "name": "Listening party",
+            "type": "experience",
+            "points_cost": 2000,
+            "stock": 40,
+            "per_member_limit": 1,
+            "details": {"kind": "event", "starts_at": party.isoformat(), "place": "The shop"},
+        },
+        {"name": "Plant a tree", "type": "donation", "points_cost": 500, "value": str(cause_id)},
+    ]
+
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -89,6 +149,7 @@ class DemoSummary:
     verify_line: str
     sample_member: int
     imported: dict[str, object] | None
+    sample_code: str | None = None
 
     def text(self, port: int) -> str:
         base = f"http://127.0.0.1:{port}"
@@ -107,7 +168,18 @@ class DemoSummary:
             f"  curl -H 'Authorization: Bearer {key}' {member}/balance",
             f"  curl -H 'Authorization: Bearer {key}' {member}/transactions",
             f"  curl -H 'Authorization: Bearer {key}' {base}/v1/rules",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/tier",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/rewards",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/redemptions",
         ]
+        if self.sample_code is not None:
+            lines += [
+                f"a code the sample member redeemed for $5 off: {self.sample_code}",
+                f"  curl -H 'Authorization: Bearer {self.storefront_key}' "
+                "-H 'Content-Type: application/json' "
+                f'-d \'{{"code": "{self.sample_code}", "order_total": "40.00"}}\' '
+                f"{base}/v1/codes/validate",
+            ]
         return "\n".join(lines)
 
 
@@ -117,6 +189,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
     with db.reader() as session:
         existing = [p for p in programs.list_programs(session) if p.name == DEMO_NAME]
     report = None
+    five_off = None
     if existing:
         program = existing[0]
     else:
@@ -126,6 +199,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         )
         _engagement(db, program, now)
         run_ledger_jobs(db, now=END_OF_DATA)
+        five_off = _catalog(db, program, now)
     with session_scope(db.writer) as session:
         admin = programs.create_api_key(
             session, program_id=program.id, scopes=(Scope.ADMIN,), now=now, name="demo admin"
@@ -143,6 +217,9 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
             select(func.count()).select_from(Order).where(Order.program_id == program.id)
         ).scalar_one()
         sample = members.find_ids(session, program_id=program.id, external_ids=["00004"])
+    code = None
+    if five_off is not None and "00004" in sample:
+        code = _sample_redemption(db, program, sample["00004"], five_off, now)
     return DemoSummary(
         program.id,
         admin.api_key,
@@ -153,6 +230,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         checked.summary(),
         sample.get("00004", 1),
         report.as_json() if isinstance(report, ImportReport) else None,
+        code,
     )
 
 
@@ -168,7 +246,57 @@ def _create(db: Database, now: datetime) -> ProgramSettings:
             pending_days=30,
         )
         rules.replace(session, program_id=program.id, body=DEMO_RULES, now=now)
-    return program
+        tiers.replace_policy(
+            session, program_id=program.id, body=PolicyIn.model_validate(DEMO_TIERS), now=now
+        )
+        return programs.update_program(
+            session,
+            program.id,
+            changes={"points_payment_rate": 100, "points_payment_max_percent": 50},
+            now=now,
+        )
+
+
+def _catalog(db: Database, program: ProgramSettings, now: datetime) -> int:
+    """A reward of every type, and a cause to donate to; returns the id of "$5 off"."""
+    with session_scope(db.writer) as session:
+        cause = causes_service.create_cause(
+            session,
+            program_id=program.id,
+            fields=CauseCreate.model_validate(TREES).model_dump(),
+            now=now,
+        )
+        ids = [
+            rewards.create_reward(
+                session,
+                program_id=program.id,
+                fields=RewardCreate.model_validate(body).model_dump(),
+                now=now,
+            ).row.id
+            for body in demo_rewards(int(cause.row.id), now)
+        ]
+    return int(ids[0])
+
+
+def _sample_redemption(
+    db: Database, program: ProgramSettings, member_id: int, reward_id: int, now: datetime
+) -> str | None:
+    """The sample member turns 500 stars into $5 off, so there is a code to try at checkout
+    (topped up by hand first if the history did not earn them enough)."""
+    with session_scope(db.writer) as session:
+        if ledger_queries.balance(session, program.id, member_id, now).available < 500:
+            ledger.adjust(
+                session,
+                program=program,
+                member_id=member_id,
+                points=500,
+                reason="demo: stars to try a reward",
+                now=now,
+            )
+        issued = redemptions.redeem(
+            session, program=program, member_id=member_id, reward_id=reward_id, now=now
+        )
+    return issued.code
 
 
 def _engagement(db: Database, program: ProgramSettings, now: datetime) -> None:
