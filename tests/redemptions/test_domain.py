@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +32,21 @@ def test_ten_thousand_codes_are_distinct_well_formed_and_use_the_whole_alphabet(
     assert all(codes.is_well_formed(c) for c in made)
     assert set("".join(made)) == set(codes.ALPHABET)
     assert not set("ILOU") & set("".join(made))
+
+
+def test_every_character_of_a_code_is_drawn_uniformly_from_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """80 bits only if each of the 16 positions carries 5: a fixed or biased position (a
+    prefix, a check character, a weak generator) would fail here, which the constants and the
+    distinctness of 10,000 codes alone would not catch."""
+    made = [codes.new_code() for _ in range(10_000)]
+    for position in range(codes.LENGTH):
+        seen = Counter(code[position] for code in made)
+        assert set(seen) == set(codes.ALPHABET), position
+        assert all(200 < n < 450 for n in seen.values()), (position, seen)  # 312.5 each
+    monkeypatch.setattr("punchcard.kit.codes.secrets.choice", lambda alphabet: alphabet[-1])
+    assert codes.new_code() == "Z" * codes.LENGTH  # the CSPRNG is the only source
 
 
 def test_display_groups_by_four_and_normalise_reads_it_back() -> None:

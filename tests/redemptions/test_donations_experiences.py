@@ -173,3 +173,52 @@ def test_attendees_need_an_admin_key_and_a_reward_of_the_program(api: Api, db: D
     assert (missing.status_code, error(missing)) == (404, "reward_not_found")
     bad = api.client.get(path, headers=api.headers(), params={"cursor": "nonsense"})
     assert (bad.status_code, error(bad)) == (422, "invalid_cursor")
+
+
+def test_donations_and_experiences_show_in_the_history_and_the_programs_totals(
+    api: Api, db: Database
+) -> None:
+    """End to end through the API: the member's transactions and wallet list both, the
+    cause's totals (`GET /v1/causes`) agree with the members' impact, and the experience
+    counts in its guest list and in the program's `redeemed` account."""
+    trees = make_cause(db, api.program, name="Plant trees", unit="tree", points_per_unit=400)
+    gift = donation(api, db, trees, 600)
+    tasting = event_reward(api, db, stock=10, points_cost=250)
+    first, second = member_with(api, 1000), member_with(api, 1000)
+    for member in (first, second):
+        issued(api, member, gift)
+    place = issued(api, first, tasting)
+
+    history = api.client.get(f"/v1/members/{first}/transactions", headers=api.headers()).json()
+    reasons = [t["reason"] for t in history["items"]]
+    assert "Donation: Plant trees (1.5 trees)" in reasons
+    assert "Experience: Tasting evening" in reasons
+    wallet = api.client.get(f"/v1/members/{first}/redemptions", headers=api.headers()).json()
+    assert [(r["type"], r["status"]) for r in wallet["items"]] == [
+        ("experience", "reserved"),
+        ("donation", "completed"),
+    ]
+    cause = api.client.get(f"/v1/causes/{trees}", headers=api.headers()).json()
+    assert cause["totals"] == {
+        "points_donated": 1200,
+        "impact_units": "3",
+        "donations": 2,
+        "donors": 2,
+    }
+    impact = api.client.get(f"/v1/members/{first}/impact", headers=api.headers()).json()
+    assert (impact["total_points"], impact["causes"][0]["units"]) == (600, "1.5")
+    guests = api.client.get(f"/v1/rewards/{tasting}/attendees", headers=api.headers()).json()
+    assert (guests["taken"], [g["redemption_id"] for g in guests["items"]]) == (1, [place["id"]])
+    with db.reader() as session:
+        accounts = {
+            account: sum(
+                session.execute(
+                    select(Posting.amount).where(
+                        Posting.program_id == api.program.id, Posting.account == account
+                    )
+                ).scalars()
+            )
+            for account in (Account.DONATED.value, Account.REDEEMED.value)
+        }
+    assert accounts == {Account.DONATED.value: 1200, Account.REDEEMED.value: 250}
+    assert_verified(db, api.program)

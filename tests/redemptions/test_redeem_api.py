@@ -145,6 +145,20 @@ def test_reward_inactive(api: Api, db: Database) -> None:
     _refused(api, db, over, member_with(api, 100), "reward_inactive")
 
 
+def test_an_event_that_has_started_takes_no_more_guests(api: Api, db: Database) -> None:
+    """A place at an event already under way could be neither used nor cancelled (the points
+    were lost): it is refused, and the member's listing leaves the event out."""
+    details = {"kind": "event", "starts_at": (START - timedelta(hours=1)).isoformat()}
+    started = make_reward(db, api.program, type="experience", value=None, details=details)
+    member = member_with(api, 100)
+    _refused(api, db, started, member, "reward_inactive")
+    listing = api.client.get(f"/v1/members/{member}/rewards", headers=api.headers()).json()
+    assert started not in [item["id"] for item in listing["items"]]
+    details["starts_at"] = (START + timedelta(hours=1)).isoformat()
+    coming = make_reward(db, api.program, type="experience", value=None, details=details)
+    assert redeem(api, member, coming).status_code == 201
+
+
 def test_an_inactive_cause_refuses_donations(api: Api, db: Database) -> None:
     cause = make_cause(db, api.program, active=False)
     reward = make_reward(db, api.program, type="donation", value=str(cause), cause_id=cause)

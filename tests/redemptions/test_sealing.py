@@ -24,7 +24,7 @@ from punchcard.programs import service as programs
 from punchcard.programs.domain import ProgramSettings
 from punchcard.redemptions.sealing import sealer_for
 from tests.conftest import Api
-from tests.redemptions.helpers import error, make_reward, member_with, post
+from tests.redemptions.helpers import available, claimed, error, make_reward, member_with, post
 
 
 def test_seal_and_unseal_round_trip_and_refuse_tampering() -> None:
@@ -125,3 +125,21 @@ def test_a_stored_response_sealed_under_another_key_is_a_409(
     assert (again.status_code, error(again)) == (409, "idempotent_response_unreadable")
     same = post(api, path, {"reward_id": reward}, key="rotate-1")
     assert same.content == first.content  # under its own key the response is readable
+
+
+def test_a_secret_key_too_short_is_a_503_that_says_so_and_spends_nothing(
+    db: Database, api: Api, clock: FixedClock
+) -> None:
+    """`PUNCHCARD_SECRET_KEY=review` started a server whose every redemption was a 500."""
+    reward = make_reward(db, api.program)
+    member = member_with(api, 500)
+    short = create_app(Settings(database_url=db.url, secret_key="review"), db=db, clock=clock)
+    with TestClient(short) as client:
+        response = client.post(
+            f"/v1/members/{member}/redemptions", json={"reward_id": reward}, headers=api.headers()
+        )
+    assert (response.status_code, error(response)) == (503, "secret_key_unusable")
+    assert "16 characters" in response.json()["error"]["message"]
+    assert "review" not in response.text
+    assert available(api, member) == 500
+    assert claimed(db, reward) == 0

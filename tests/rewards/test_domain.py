@@ -15,6 +15,7 @@ from punchcard.rewards.domain import (
     RewardType,
     RewardView,
     check_window,
+    experience_start,
     impact_text,
     normalise_details,
     normalise_value,
@@ -78,6 +79,21 @@ def test_validity_starts_exactly_at_valid_from() -> None:
 def test_validity_ends_exactly_at_valid_until_which_is_excluded() -> None:
     assert refusals(reward(valid_until=NOW), member(), now=NOW) == [Refusal.REWARD_INACTIVE]
     assert refusals(reward(valid_until=NOW + HOUR), member(), now=NOW) == []
+
+
+def test_an_experience_is_off_offer_from_its_start() -> None:
+    event = reward(type=RewardType.EXPERIENCE, value=None, starts_at=NOW)
+    assert refusals(event, member(), now=NOW) == [Refusal.REWARD_INACTIVE]
+    assert refusals(replace(event, starts_at=NOW + HOUR), member(), now=NOW) == []
+    assert refusals(replace(event, starts_at=None), member(), now=NOW) == []  # early access
+
+
+def test_an_experience_start_is_read_from_its_details() -> None:
+    details = {"kind": "event", "starts_at": "2026-03-01T13:00:00+01:00"}
+    assert experience_start(RewardType.EXPERIENCE, details) == NOW
+    assert experience_start(RewardType.EXPERIENCE, {"kind": "early_access"}) is None
+    assert experience_start(RewardType.EXPERIENCE, {"starts_at": "soon"}) is None
+    assert experience_start(RewardType.DISCOUNT_AMOUNT, details) is None
 
 
 def test_a_tier_restricted_reward_refuses_other_tiers_and_members_without_one() -> None:

@@ -60,6 +60,17 @@ def test_windows_at_an_event_include_the_event_itself() -> None:
     assert domain.span_at(Window.ROLLING_12_MONTHS, t) == (at(2026, 3, 15, 10) + US, t + US)
 
 
+def test_a_rolling_window_in_the_first_year_of_the_calendar_starts_at_the_beginning() -> None:
+    """Twelve months before a moment of year 1 is not a date: the window is everything up to
+    it (an event dated 0001-06-01 was a 500)."""
+    t = at(1, 6, 1)
+    assert domain.span_at(Window.ROLLING_12_MONTHS, t) == (None, t + US)
+    assert domain.span_at(Window.ROLLING_12_MONTHS, at(2, 6, 1)) == (
+        at(1, 6, 1) + US,
+        at(2, 6, 1) + US,
+    )
+
+
 def test_the_window_closing_on_new_year_is_the_year_before() -> None:
     assert domain.span_closing(Window.CALENDAR_YEAR, at(2028)) == (at(2027), at(2028))
     b = at(2027, 6, 1)

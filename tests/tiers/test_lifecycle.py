@@ -12,6 +12,7 @@ from punchcard.db import Database
 from punchcard.kit.clock import FixedClock
 from punchcard.programs.domain import Scope
 from tests.conftest import START, Api
+from tests.events.test_events_api import event, line, order_data, send
 from tests.tiers.helpers import at, buy, history, put_tiers, refund, run_job, tier_events, tier_of
 
 
@@ -107,16 +108,17 @@ def test_downgrade_only_when_the_period_ends(
 def test_a_late_job_catches_up_period_by_period(api: Api, db: Database, clock: FixedClock) -> None:
     put_tiers(api)
     member = buy(api, clock, "cat", "1000.00", at(2026, 2, 1))["member_id"]
-    buy(api, clock, "cat", "600.00", at(2028, 5, 1))  # 2028 qualifies for Gold (no change)
+    # The job has not run: the event judges the period that ended on 1 January 2028 first.
+    buy(api, clock, "cat", "600.00", at(2028, 5, 1))
     assert run_job(db, api, at(2031, 3, 1)) == 1
     changes = history(api, member)[::-1]
     assert [
         (c["change"], c["to_tier"], c["occurred_at"][:10], c["metric_value"]) for c in changes
     ] == [
         ("upgraded", "Platinum", "2026-02-01", "1000.00"),
-        ("downgraded", "Gold", "2028-01-01", "0.00"),  # 2027: nothing; one down
-        ("renewed", "Gold", "2029-01-01", "600.00"),  # 2028: 600
-        ("downgraded", "Silver", "2030-01-01", "0.00"),
+        ("downgraded", "Gold", "2028-01-01", "0.00"),  # 2027: nothing; one down (the event)
+        ("renewed", "Gold", "2028-05-01", "600.00"),  # 2028: 600, Gold until the end of 2029
+        ("downgraded", "Silver", "2030-01-01", "0.00"),  # the job, period by period
         ("downgraded", "Member", "2031-01-01", "0.00"),
     ]
     assert tier_of(api, member)["valid_until"] is None
@@ -187,7 +189,7 @@ def test_a_full_refund_leaves_the_tier_until_the_period_ends(api: Api, clock: Fi
     ("window", "tier"), [("calendar_year", "Silver"), ("rolling_12_months", "Gold")]
 )
 def test_earning_across_the_year_boundary(
-    api: Api, clock: FixedClock, window: str, tier: str
+    api: Api, db: Database, clock: FixedClock, window: str, tier: str
 ) -> None:
     put_tiers(api, window=window)
     member = buy(api, clock, "nye", "300.00", at(2026, 12, 15))["member_id"]
@@ -197,9 +199,21 @@ def test_earning_across_the_year_boundary(
     if window == "calendar_year":
         assert view["qualifying_value"] == "300.00"  # 2027 only
         assert view["progress"]["message"] == "spend 200.00 more by 2027-12-31 to reach Gold"
+        # Silver from December's 2026, renewed by January's 2027: judged at the end of 2028.
+        assert view["valid_until"] == "2029-01-01T00:00:00Z"
+        assert run_job(db, api, at(2028, 1, 1, 0)) == 0
+        assert run_job(db, api, at(2029, 1, 1, 0)) == 1  # 2028: nothing, one down
+        assert tier_of(api, member)["tier"] == "Member"
     else:
         assert view["qualifying_value"] == "600.00"
         assert view["valid_until"] == "2028-01-10T12:00:00Z"
+        # The 12 months ending then hold neither order (January's is the window's open end).
+        assert run_job(db, api, at(2028, 1, 10, 11)) == 0
+        assert run_job(db, api, at(2028, 1, 10, 12)) == 1
+        clock.set(at(2028, 1, 11))
+        view = tier_of(api, member)
+        assert (view["tier"], view["since"]) == ("Silver", "2028-01-10T12:00:00Z")
+        assert history(api, member)[0]["metric_value"] == "0.00"
 
 
 def test_a_grant_of_an_invitation_only_tier_and_its_expiry(
@@ -291,3 +305,46 @@ def test_member_tier_needs_tiers_and_a_member(api: Api, clock: FixedClock) -> No
     assert response.json()["error"]["code"] == "tiers_not_configured"
     put_tiers(api)
     assert api.client.get("/v1/members/999999999/tier", headers=api.headers()).status_code == 404
+
+
+@pytest.mark.parametrize("grace_days", [0, 10])
+def test_an_event_after_the_period_ended_is_weighed_as_if_the_job_had_run(
+    api: Api, db: Database, clock: FixedClock, grace_days: int
+) -> None:
+    """The job has not run since Platinum's period (and grace) ended on 1 February; the
+    member qualifies for Gold on the 20th. The period is judged first, at its end (nothing in
+    the window: Member, by recalculate), then the event upgrades to Gold: what a daily job
+    would have given. Before, the event was weighed against the stale Platinum (no change),
+    and the late job then left the member at Member for good."""
+    put_tiers(api, window="rolling_12_months", downgrade="recalculate", grace_days=grace_days)
+    member = buy(api, clock, "late", "1000.00", at(2026, 2, 1))["member_id"]
+    buy(api, clock, "late", "600.00", at(2027, 2, 20))
+    assert [(c["change"], c["to_tier"], c["occurred_at"]) for c in history(api, member)] == [
+        ("upgraded", "Gold", "2027-02-20T12:00:00Z"),
+        ("downgraded", "Member", "2027-02-01T12:00:00Z"),
+        ("upgraded", "Platinum", "2026-02-01T12:00:00Z"),
+    ]
+    assert [t for t, _ in tier_events(db, api.program.id, member)] == [
+        "tier.upgraded",
+        "tier.downgraded",
+        "tier.upgraded",
+    ]
+    assert run_job(db, api, at(2027, 2, 21)) == 0
+    view = tier_of(api, member)
+    assert (view["tier"], view["since"], view["valid_until"]) == (
+        "Gold",
+        "2027-02-20T12:00:00Z",
+        "2028-02-20T12:00:00Z",
+    )
+
+
+def test_an_event_dated_in_the_future_judges_no_period_the_clock_has_not_ended(
+    api: Api, clock: FixedClock
+) -> None:
+    put_tiers(api, window="rolling_12_months", downgrade="recalculate")
+    member = buy(api, clock, "early", "1000.00", at(2026, 2, 1))["member_id"]
+    clock.set(at(2026, 6, 1))
+    data = order_data(line("sku", 1, "10.00"))
+    send(api, event("order.placed", data, customer="early", at=at(2027, 6, 1)))
+    assert [c["change"] for c in history(api, member)] == ["upgraded"]
+    assert tier_of(api, member)["tier"] == "Platinum"

@@ -65,6 +65,11 @@ def _tiers(*tiers: dict[str, Any]) -> dict[str, Any]:
         (_tiers({"name": "A", "threshold": 0, "multiplier": "1.255"}), "validation_error"),
         (_tiers({"name": "", "threshold": 0}), "validation_error"),
         (_tiers({"name": "A" * 51, "threshold": 0}), "validation_error"),
+        # Accepted, a NUL made every event reaching the tier a 422 on PostgreSQL.
+        (
+            _tiers({"name": "A", "threshold": 0}, {"name": "G\x00", "threshold": 5}),
+            "validation_error",
+        ),
         (_tiers({"name": "A", "threshold": 0, "colour": "gold"}), "unknown_field"),
         (_tiers(), "validation_error"),
         (dict(_tiers({"name": "A", "threshold": 0}), metric="visits"), "validation_error"),

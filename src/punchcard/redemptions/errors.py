@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from punchcard.errors import ConflictError, InvalidInputError, NotFoundError
+from punchcard.errors import ConflictError, InvalidInputError, NotFoundError, PunchcardError
 
 
 class RewardNotFoundError(NotFoundError):
@@ -51,3 +51,11 @@ class PointsOrAmountError(InvalidInputError):
 
 class StoredResponseUnreadableError(ConflictError):
     code = "idempotent_response_unreadable"
+
+
+class SecretKeyUnusableError(PunchcardError):
+    """The server's secret key is too short or its key file cannot be read or written: an
+    operator's mistake, answered with a message that says what to fix, not a bare 500."""
+
+    status = 503
+    code = "secret_key_unusable"

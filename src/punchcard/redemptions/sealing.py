@@ -11,7 +11,7 @@ from pathlib import Path
 
 from punchcard.config import Settings
 from punchcard.kit.sealing import InvalidToken, Sealer, load_or_create_key
-from punchcard.redemptions.errors import StoredResponseUnreadableError
+from punchcard.redemptions.errors import SecretKeyUnusableError, StoredResponseUnreadableError
 
 log = logging.getLogger("punchcard")
 
@@ -35,8 +35,18 @@ class ResponseSealer:
 
 
 def sealer_for(settings: Settings) -> ResponseSealer:
+    """The sealer, or 503 `secret_key_unusable` (logged) when the key cannot be used: a key of
+    fewer than 16 characters, or a key file that cannot be read or created."""
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    return _sealer(secret, str(settings.secret_key_file))
+    try:
+        return _sealer(secret, str(settings.secret_key_file))
+    except (ValueError, OSError) as exc:
+        log.error("cannot seal responses that hold a code: %s", exc)
+        where = "PUNCHCARD_SECRET_KEY" if secret is not None else str(settings.secret_key_file)
+        raise SecretKeyUnusableError(
+            f"the server's secret key ({where}) is unusable: {exc}. Set PUNCHCARD_SECRET_KEY "
+            "to 16 characters or more, the same in every process"
+        ) from exc
 
 
 @functools.lru_cache(maxsize=8)

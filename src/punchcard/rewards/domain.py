@@ -63,16 +63,20 @@ class RewardView:
     channels: frozenset[str] | None
     code_valid_days: int
     active: bool
+    starts_at: datetime | None = None  # an experience's start: no place is taken after it
 
     @property
     def remaining(self) -> int | None:
         return None if self.stock is None else max(self.stock - self.claimed, 0)
 
     def on_offer(self, now: datetime) -> bool:
+        """Active, inside its window, and for an experience, not started: a place taken at
+        an event already under way could neither be used nor cancelled."""
         return (
             self.active
             and (self.valid_from is None or self.valid_from <= now)
             and (self.valid_until is None or now < self.valid_until)
+            and (self.starts_at is None or now < self.starts_at)
         )
 
 
@@ -230,6 +234,17 @@ def normalise_details(kind: RewardType, details: dict[str, Any] | None) -> dict[
     if place is not None and (not isinstance(place, str) or not place.strip()):
         raise RewardRuleError("details.place", "details.place is a non-empty text")
     return result
+
+
+def experience_start(kind: RewardType, details: dict[str, Any] | None) -> datetime | None:
+    """When an experience starts, from its stored details (None: no date, or another type)."""
+    raw = (details or {}).get("starts_at") if kind is RewardType.EXPERIENCE else None
+    if not raw:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(str(raw)))
+    except ValueError:
+        return None
 
 
 def check_window(valid_from: datetime | None, valid_until: datetime | None) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.types import NullType
 
 from punchcard.db import rowcount
 from punchcard.models import Cause, Redemption, Reward, TierPolicy
-from punchcard.rewards.domain import CauseTotals, RewardType, RewardView
+from punchcard.rewards.domain import CauseTotals, RewardType, RewardView, experience_start
 
 
 def _names(raw: str | None) -> frozenset[str] | None:
@@ -20,11 +20,12 @@ def _names(raw: str | None) -> frozenset[str] | None:
 
 
 def view_of(row: Any) -> RewardView:
+    kind = RewardType(row.type)
     return RewardView(
         id=row.id,
         program_id=row.program_id,
         name=row.name,
-        type=RewardType(row.type),
+        type=kind,
         points_cost=row.points_cost,
         value=row.value,
         cause_id=row.cause_id,
@@ -37,6 +38,7 @@ def view_of(row: Any) -> RewardView:
         channels=_names(row.channels),
         code_valid_days=row.code_valid_days,
         active=bool(row.active),
+        starts_at=experience_start(kind, json.loads(row.details) if row.details else None),
     )
 
 

@@ -37,6 +37,7 @@ _UPSERT = (
     "SET tier = excluded.tier, since = excluded.since, valid_until = excluded.valid_until, "
     "granted = excluded.granted, updated_at = excluded.updated_at"
 )
+_DELETE = "DELETE FROM member_tiers WHERE program_id = ? AND member_id = ?"
 
 
 @dataclass
@@ -47,6 +48,8 @@ class TierBatch:
     now: datetime
     change_ids: Iterator[int]
     before: list[Decimal] = field(default_factory=list)  # per measured event: prior metric
+    raw: Raw | None = None  # set by `measure`: a member's catch-up asks for more metrics
+    last_id: int = 0  # the last tier change id handed out
     done: dict[int, list[tuple[datetime, Decimal]]] = field(default_factory=dict)
     saved: dict[int, Held] = field(default_factory=dict)  # member -> tier to store
     changes: list[tuple[int, int, Change]] = field(default_factory=list)
@@ -65,6 +68,7 @@ class TierBatch:
         """The metric of each (member, occurred at) over the rows written before the batch;
         `after` then takes the events in this order."""
         spans = [(m, *domain.span_at(self.policy.window, at)) for m, at in events]
+        self.raw = raw
         self.before = repo.metrics(raw, self.program_id, self.policy.metric, spans)
 
     def after(
@@ -83,15 +87,52 @@ class TierBatch:
         history = self.done.setdefault(member_id, [])
         if own:
             history.append((occurred_at, own))
-        lo, hi = domain.span_at(self.policy.window, occurred_at)
-        value = self.before[position] + sum(
-            (v for at, v in history if (lo is None or at >= lo) and at < hi), Decimal(0)
-        )
         current = self.held(member_id)
+        judged_by = min(occurred_at, self.now)  # as `service.after_earning`
+        if domain.due(self.policy, current, judged_by):
+            current = self._catch_up(member_id, current, judged_by)
+        lo, hi = domain.span_at(self.policy.window, occurred_at)
+        value = self.before[position] + self._own(member_id, lo, hi)
         change = domain.at_event(self.policy, current, value, occurred_at, cause)
         if change is not None:
             self.saved[member_id] = domain.apply(current, change)
-            self.changes.append((next(self.change_ids), member_id, change))
+            self.changes.append((self._next_id(), member_id, change))
+
+    def _own(self, member_id: int, lo: datetime | None, hi: datetime) -> Decimal:
+        """What the batch itself has counted so far for the member in [lo, hi)."""
+        history = self.done.get(member_id, [])
+        return sum((v for at, v in history if (lo is None or at >= lo) and at < hi), Decimal(0))
+
+    def _catch_up(self, member_id: int, current: Held, moment: datetime) -> Held:
+        """The periods that ended by `moment`, judged as `service.catch_up` judges them (the
+        rare member whose period ended before the job ran costs a statement per period)."""
+        assert self.raw is not None
+        raw = self.raw
+
+        def metric_at(boundary: datetime) -> Decimal:
+            lo, hi = domain.span_closing(self.policy.window, boundary)
+            (prior,) = repo.metrics(raw, self.program_id, self.policy.metric, [(member_id, lo, hi)])
+            return prior + self._own(member_id, lo, hi)
+
+        current, changes = domain.catch_up(self.policy, current, moment, metric_at)
+        for change in changes:
+            self.changes.append((self._next_id(), member_id, change))
+        self.saved[member_id] = current
+        return current
+
+    def _next_id(self) -> int:
+        """The ids drawn with the batch's reads (one per event), then, for catch-ups that
+        need more, fresh ones: the sequence's on PostgreSQL, the next integers on SQLite
+        (whose single writer holds the database until the batch commits)."""
+        found = next(self.change_ids, None)
+        if found is None:
+            assert self.raw is not None
+            if self.raw.postgres:
+                (found,) = self.raw.drawn_ids(self.raw.ids_cursor("tier_changes", 1), 1)
+            else:
+                found = self.last_id + 1
+        self.last_id = found
+        return found
 
     def write(self, raw: Raw) -> None:
         """The tiers, history and tier events, after the batch's own events (SQLite numbers
@@ -102,9 +143,13 @@ class TierBatch:
             [
                 (self.program_id, m, h.tier, moment(h.since), moment(h.valid_until), h.granted,
                  moment(self.now))
-                for m, h in sorted(self.saved.items())
+                for m, h in sorted(self.saved.items()) if h.tier is not None
             ],
         )  # fmt: skip
+        raw.many(  # a catch-up that left a member without a tier (no base tier): no row
+            _DELETE,
+            [(self.program_id, m) for m, h in sorted(self.saved.items()) if h.tier is None],
+        )
         rows: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         for change_id, member_id, change in self.changes:

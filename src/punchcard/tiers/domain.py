@@ -153,6 +153,8 @@ def span_at(window: Window, moment: datetime) -> tuple[datetime | None, datetime
         return None, hi
     if window is Window.CALENDAR_YEAR:
         return _jan1(moment.year), hi
+    if moment.year == 1:  # twelve months back would leave the calendar: from the beginning
+        return None, hi
     return add_months(moment, -12) + MICROSECOND, hi
 
 

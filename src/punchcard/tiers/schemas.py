@@ -30,6 +30,15 @@ class TierIn(Request):
     perks: list[Perk] = Field(default_factory=list, max_length=20)
     invitation_only: bool = Field(False, description="Only a grant gives this tier.")
 
+    @field_validator("name")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        """The name is stored in text columns (a member's tier, the history): PostgreSQL
+        refuses NUL there, and would then refuse every event that reaches the tier."""
+        if "\x00" in value:
+            raise ValueError("a tier name cannot contain a NUL character")
+        return value
+
 
 class PolicyIn(Request):
     metric: Metric

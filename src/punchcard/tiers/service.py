@@ -184,12 +184,39 @@ def after_earning(
         return None
     ledger.lock(session, program_id, member_id)  # one member's tier decisions queue here
     before = held(session, policy, program_id, member_id)
+    judged_by = min(occurred_at, now)  # periods the clock has ended, not a future event's
+    if domain.due(policy, before, judged_by):
+        before = catch_up(session, program_id, member_id, policy, before, judged_by, now)
     span = domain.span_at(policy.window, occurred_at)
     (value,) = repo.metrics(session, program_id, policy.metric, [(member_id, *span)])
     change = domain.at_event(policy, before, value, occurred_at, cause)
     if change is not None:
         record(session, program_id, member_id, before, change, now)
     return change
+
+
+def catch_up(
+    session: Session,
+    program_id: int,
+    member_id: int,
+    policy: Policy,
+    current: Held,
+    moment: datetime,
+    now: datetime,
+) -> Held:
+    """Judge, as the job would have, every period (and grace) of the member that ended by
+    `moment`, each at its own boundary: an event after the end of a period is weighed
+    against the tier the member holds then, whether or not the job has run since."""
+
+    def metric_at(boundary: datetime) -> Decimal:
+        span = domain.span_closing(policy.window, boundary)
+        (value,) = repo.metrics(session, program_id, policy.metric, [(member_id, *span)])
+        return value
+
+    _, changes = domain.catch_up(policy, current, moment, metric_at)
+    for change in changes:
+        current = record(session, program_id, member_id, current, change, now)
+    return current
 
 
 def grant(
