@@ -53,7 +53,7 @@ def driver_errors(connection: Connection) -> Iterator[None]:
 def _sqlite_text(value: datetime) -> str:
     """Cached: imports and batches repeat the same instants (a day's orders, `now`)."""
     naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return naive.isoformat(" ", "microseconds")  # zero-padded years, unlike strftime's %Y
 
 
 class Raw:

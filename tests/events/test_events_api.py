@@ -924,3 +924,23 @@ def test_explain_of_another_members_transaction_is_not_found(api: Api) -> None:
     )
 
     assert response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize("at", ["0002-01-01T00:00:00Z", "1899-12-31T23:59:59Z"])
+def test_an_event_dated_before_1900_is_refused_and_writes_nothing(api: Api, at: str) -> None:
+    """Years before 1900 are typing mistakes; they would also reach windows back past year 1."""
+    customer = uid("cust")
+    response = post_event(api, event("review.submitted", {"sku": "x"}, customer=customer, at=at))
+    assert response.status_code == 422, response.text
+    assert error(response)["code"] == "validation_error"
+    assert [e["field"] for e in error(response)["details"]["errors"]] == ["occurred_at"]
+    assert find_member(api, customer) == []
+
+
+def test_sqlite_text_dates_keep_four_digit_years() -> None:
+    """SQLite compares dates as text: a year written without its zeros sorts wrongly."""
+    from punchcard.rawsql import _sqlite_text
+
+    assert _sqlite_text(datetime.fromisoformat("0999-01-02T03:04:05+00:00")) == (
+        "0999-01-02 03:04:05.000000"
+    )

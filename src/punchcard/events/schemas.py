@@ -12,6 +12,7 @@ from punchcard.kit.clock import as_utc
 from punchcard.members.domain import Channel
 
 LAST_YEAR = 9000
+FIRST_YEAR = 1900  # rolling windows and text dates on SQLite reach back from an event
 RESERVED_ID = "tier-change:"  # the source ids of the tier events Punchcard records itself
 
 
@@ -52,6 +53,8 @@ class EventIn(Request):
         moment = as_utc(value)
         if moment.year >= LAST_YEAR:  # return windows and expiry dates must still fit after it
             raise ValueError(f"occurred_at must be before the year {LAST_YEAR}")
+        if moment.year < FIRST_YEAR:
+            raise ValueError(f"occurred_at must be in the year {FIRST_YEAR} or later")
         return moment
 
 
