@@ -85,6 +85,22 @@ def test_the_order_share_caps_the_amount_and_says_so(api: Api) -> None:
     assert available(api, member) == 9400
 
 
+def test_the_order_share_holds_at_checkout_on_a_smaller_order(api: Api) -> None:
+    """A code quoted against a large basket cannot pay more than the share of the order it
+    finally meets: 20% of 10.00 is 2.00, however much the code is worth."""
+    set_rate(api, 100, max_percent=20)
+    member = member_with(api, 10_000)
+    code = pay(api, member, order_total="30.00", points=600).json()["code"]
+
+    small = post(api, "/v1/codes/validate", {"code": code, "order_total": "10.00"}).json()
+    large = post(api, "/v1/codes/validate", {"code": code, "order_total": "100.00"}).json()
+    unknown = post(api, "/v1/codes/validate", {"code": code}).json()
+
+    assert small["discount"] == {"amount": "2.00"}
+    assert large["discount"] == {"amount": "6.00"}
+    assert unknown["discount"] == {"amount": "6.00"}
+
+
 def test_refused_when_the_program_does_not_offer_it(api: Api, db: Database) -> None:
     set_rate(api, None)
     member = member_with(api, 1000)

@@ -42,7 +42,8 @@ def validate(
     found = domain.verdict(row.status if row else None, row.code_expires_at if row else None, now)
     if found is not Verdict.VALID or row is None:
         return Validation(found)
-    return Validation(found, row, domain.discount(row.type, row.value, order_total))
+    share = (row.details or {}).get("max_percent") if row.type == domain.POINTS_PAYMENT else None
+    return Validation(found, row, domain.discount(row.type, row.value, order_total, share))
 
 
 def redeem_code(

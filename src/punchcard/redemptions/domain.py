@@ -85,13 +85,20 @@ def cents(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def discount(kind: str, value: str | None, order_total: Decimal | None) -> dict[str, Any]:
+def discount(
+    kind: str, value: str | None, order_total: Decimal | None, max_percent: int | None = None
+) -> dict[str, Any]:
     """What a code takes off an order, as checkout reports it. Amounts never exceed the order
-    total when one is given; a percentage is rounded half up to the cent, as carts do."""
+    total when one is given; a percentage is rounded half up to the cent, as carts do. A points
+    payment keeps the program's share limit (`max_percent`) on whatever order it meets: quoted
+    against a large basket, it cannot pay all of a smaller one."""
     if kind in (RewardType.DISCOUNT_AMOUNT, POINTS_PAYMENT):
         amount = Decimal(value or "0")
         if order_total is not None:
-            amount = min(amount, order_total)
+            limit = order_total
+            if max_percent is not None:
+                limit = (order_total * max_percent / 100).quantize(CENT, rounding=ROUND_FLOOR)
+            amount = min(amount, limit)
         return {"amount": cents(amount)}
     if kind == RewardType.DISCOUNT_PERCENT:
         percent = int(Decimal(value or "0"))
