@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         None,
+        min_length=16,
         description="Seals what the server must give back but never store in clear (a new "
         "redemption code in a stored idempotent response). Set it in production, the same in "
         "every process; changing it makes stored responses with codes unreadable.",

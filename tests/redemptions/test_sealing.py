@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import LargeBinary, String, Text, select
 
 from punchcard.app import create_app
@@ -130,10 +131,17 @@ def test_a_stored_response_sealed_under_another_key_is_a_409(
 def test_a_secret_key_too_short_is_a_503_that_says_so_and_spends_nothing(
     db: Database, api: Api, clock: FixedClock
 ) -> None:
-    """`PUNCHCARD_SECRET_KEY=review` started a server whose every redemption was a 500."""
+    """`PUNCHCARD_SECRET_KEY=review` started a server whose every redemption was a 500. The
+    settings now refuse it at start; should a short key reach the app anyway (settings built
+    without validation), a redemption is a 503 that says why, not a 500."""
+    with pytest.raises(ValidationError, match="at least 16"):
+        Settings(database_url=db.url, secret_key="review")
     reward = make_reward(db, api.program)
     member = member_with(api, 500)
-    short = create_app(Settings(database_url=db.url, secret_key="review"), db=db, clock=clock)
+    unchecked = Settings().model_copy(
+        update={"database_url": db.url, "secret_key": SecretStr("review")}
+    )
+    short = create_app(unchecked, db=db, clock=clock)
     with TestClient(short) as client:
         response = client.post(
             f"/v1/members/{member}/redemptions", json={"reward_id": reward}, headers=api.headers()

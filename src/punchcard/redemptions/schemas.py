@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from punchcard.api.schemas import MAX_ID, Page, Request
 from punchcard.ledger.schemas import PositivePoints
+from punchcard.members.domain import Channel
 from punchcard.redemptions.checkout import Validation
 from punchcard.redemptions.repository import AttendeeRow, DonationSum, RedemptionRow
 
@@ -20,8 +21,10 @@ CodeText = Annotated[str, Field(min_length=1, max_length=64, examples=["7KQ2-M9X
 
 class RedeemIn(Request):
     reward_id: int = Field(strict=True, ge=1, le=MAX_ID)
-    channel: str | None = Field(
-        None, min_length=1, max_length=50, description="Where the member redeems (web, app, pos)."
+    channel: Channel | None = Field(
+        None,
+        description="Where the member redeems (web, app, pos, other); a reward limited to "
+        "channels checks it.",
     )
 
 
