@@ -42,13 +42,17 @@ def earn(
     member_id: int | None,
     facts: Facts,
     lock_budgets: bool,
+    now: datetime | None = None,
 ) -> Earned:
     """Evaluate the rules in force. Budget counters of the rules that could apply are locked
-    (when writing) so that concurrent events never overspend a campaign."""
+    (when writing) so that concurrent events never overspend a campaign. `now` (writes only):
+    tier periods the clock has ended by the event are judged, and written, first."""
     current = rules.in_force(session, program_id)
-    # The tier the member holds when the event is recorded: its multiplier applies, and rules
-    # with a `tiers` condition see it (an event that crosses a threshold earns at the old one).
-    tier, multiplier = tiers.earning_tier(session, program_id=program_id, member_id=member_id)
+    # The tier the member held when the event happened: its multiplier applies, and rules with
+    # a `tiers` condition see it (an event that crosses a threshold earns at the old one).
+    tier, multiplier = tiers.earning_tier(
+        session, program_id=program_id, member_id=member_id, at=facts.occurred_at, now=now
+    )
     facts = replace(facts, tier=tier)
     relevant = [r for r in current.rules.rules if r.active and facts.type in r.events]
     capped = [r.id for r in relevant if r.caps]

@@ -123,7 +123,7 @@ def _read(
             [program_id, *member_params],
         )
         ids = [raw.ids_cursor(table, n) for table in ("ledger_transactions", "events", "lots")]
-        if policy is not None:  # at most one tier change per event
+        if policy is not None:  # one tier change per event; catch-ups draw more as needed
             held = tiers_repo.held_cursor(raw, program_id, member_match, member_params)
             ids.append(raw.ids_cursor("tier_changes", n))
     members: dict[tuple[str, str], int] = {}
@@ -298,7 +298,9 @@ def _apply(
         tiering.measure(raw, [(member_id, event.occurred_at) for _, event, _, member_id in fresh])
     for position, (index, event, order, member_id) in enumerate(fresh):
         facts = _facts(event, order, member_id, known.first_orders, times)
-        tier, multiplier = tiering.tier_of(member_id) if tiering else (None, None)
+        tier, multiplier = (None, None)
+        if tiering is not None:
+            tier, multiplier = tiering.tier_of(member_id, event.occurred_at)
         evaluation = evaluate(rules.rules, replace(facts, tier=tier), tier_multiplier=multiplier)
         if evaluation.total > MAX_POINTS:
             outcomes[index] = InvalidPointsError(

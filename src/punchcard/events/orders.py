@@ -75,7 +75,12 @@ def place(
         first_order=first,
     )
     earned = earn(
-        session, program_id=program.id, member_id=member_id, facts=facts, lock_budgets=not dry_run
+        session,
+        program_id=program.id,
+        member_id=member_id,
+        facts=facts,
+        lock_budgets=not dry_run,
+        now=None if dry_run or event_row is None else now,
     )
     total = earned.evaluation.total
     outcome = Outcome(member_id, version=earned.version, evaluation=earned.evaluation)

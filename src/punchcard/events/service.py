@@ -184,7 +184,12 @@ def _action(
     """Any event other than an order: points are available at once (no return window)."""
     facts = Facts(event.type, event.occurred_at, event.channel.value, event.store_id, None)
     earned = earn(
-        session, program_id=program.id, member_id=member_id, facts=facts, lock_budgets=not dry_run
+        session,
+        program_id=program.id,
+        member_id=member_id,
+        facts=facts,
+        lock_budgets=not dry_run,
+        now=None if dry_run or event_row is None else now,
     )
     outcome = Outcome(member_id, version=earned.version, evaluation=earned.evaluation)
     total = earned.evaluation.total

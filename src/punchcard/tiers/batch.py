@@ -59,10 +59,26 @@ class TierBatch:
             return self.saved[member_id]
         return domain.held_or_base(self.policy, self.stored.get(member_id))
 
-    def tier_of(self, member_id: int) -> tuple[str | None, Decimal | None]:
-        """The tier an event of this member earns at, and its multiplier."""
-        name = self.held(member_id).tier
+    def tier_of(self, member_id: int, occurred_at: datetime) -> tuple[str | None, Decimal | None]:
+        """The tier an event of this member earns at, and its multiplier: the one held when it
+        happened. Periods the clock has ended are judged first (as the job would have); a
+        late event, dated before the member reached the tier held now, asks the history."""
+        current = self.held(member_id)
+        judged_by = min(occurred_at, self.now)
+        if domain.due(self.policy, current, judged_by):
+            current = self._catch_up(member_id, current, judged_by)
+        name = current.tier
+        if current.since is not None and occurred_at < current.since:
+            name = self._tier_at(member_id, occurred_at)
         return name, multiplier_of(self.policy, name)
+
+    def _tier_at(self, member_id: int, at: datetime) -> str | None:
+        own = [c for _, m, c in self.changes if m == member_id and c.occurred_at <= at]
+        if own:
+            return max(own, key=lambda c: c.occurred_at).to_tier
+        assert self.raw is not None
+        found, name = repo.tier_at(self.raw, self.program_id, member_id, at)
+        return name if found else self.policy.base
 
     def measure(self, raw: Raw, events: list[tuple[int, datetime]]) -> None:
         """The metric of each (member, occurred at) over the rows written before the batch;

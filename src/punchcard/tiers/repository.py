@@ -301,3 +301,22 @@ def due_members(
     if program_id is not None:
         query = query.where(MemberTier.program_id == program_id)
     return [(int(p), int(m)) for p, m in session.execute(query).all()]
+
+
+_TIER_AT_SQL = (
+    "SELECT to_tier FROM tier_changes WHERE program_id = ? AND member_id = ? AND occurred_at <= ? "
+    "ORDER BY occurred_at DESC, id DESC LIMIT 1"
+)
+
+
+def tier_at(
+    source: Session | Raw, program_id: int, member_id: int, at: datetime
+) -> tuple[bool, str | None]:
+    """The tier the member's history says they held at `at`: (False, None) when no change
+    came before it. Only events dated before the member's current tier was reached ask: a
+    late event earns at the tier its member held when it happened."""
+    raw = source if isinstance(source, Raw) else Raw(source)
+    cursor = raw.cursor(_TIER_AT_SQL, [program_id, member_id, raw.moment(at)])
+    with raw.guard():
+        row = cursor.fetchone()
+    return (False, None) if row is None else (True, row[0])

@@ -143,14 +143,32 @@ def held(session: Session, policy: Policy, program_id: int, member_id: int) -> H
 
 
 def earning_tier(
-    session: Session, *, program_id: int, member_id: int | None
+    session: Session,
+    *,
+    program_id: int,
+    member_id: int | None,
+    at: datetime,
+    now: datetime | None = None,
 ) -> tuple[str | None, Decimal | None]:
-    """The tier an event earns at (the one held when it is recorded) and its multiplier (None
-    when it adds nothing); (None, None) for a program without tiers."""
+    """The tier an event earns at, the one its member held when it happened, and its
+    multiplier (None when it adds nothing); (None, None) for a program without tiers.
+
+    With `now` (a write), periods the clock has ended by the event are judged first, as the
+    job would have, and written; a dry run (no `now`) writes nothing and reads the stored
+    tier. A late event, dated before the member reached the tier held now, asks the history."""
     policy = policy_of(session, program_id)
     if policy is None:
         return None, None
-    name = policy.base if member_id is None else held(session, policy, program_id, member_id).tier
+    if member_id is None:
+        return policy.base, multiplier_of(policy, policy.base)
+    current = held(session, policy, program_id, member_id)
+    if now is not None and domain.due(policy, current, min(at, now)):
+        ledger.lock(session, program_id, member_id)  # one member's tier decisions queue here
+        current = catch_up(session, program_id, member_id, policy, current, min(at, now), now)
+    name = current.tier
+    if current.since is not None and at < current.since:
+        found, earlier = repo.tier_at(session, program_id, member_id, at)
+        name = earlier if found else policy.base
     return name, multiplier_of(policy, name)
 
 
