@@ -133,6 +133,28 @@ def test_a_tier_held_by_a_member_cannot_be_removed(api: Api) -> None:
     assert api.client.put("/v1/tiers", json=renamed, headers=api.headers()).status_code == 200
 
 
+def test_a_tier_active_rewards_are_limited_to_cannot_be_removed(api: Api) -> None:
+    """A reward for Gold members only would be redeemable by no one once Gold is gone."""
+    put_tiers(api)
+    body = {"name": "Lounge", "type": "free_shipping", "points_cost": 10, "tiers": ["Gold"]}
+    created = api.client.post("/v1/rewards", json=body, headers=api.headers())
+    assert created.status_code == 201, created.text
+    reward_id = created.json()["id"]
+    without_gold = ladder()
+    without_gold["tiers"] = [t for t in without_gold["tiers"] if t["name"] != "Gold"]
+
+    refused = api.client.put("/v1/tiers", json=without_gold, headers=api.headers())
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "tier_in_use"
+    assert refused.json()["error"]["details"] == {"tiers": ["Gold"], "rewards": [reward_id]}
+    retired = api.client.patch(
+        f"/v1/rewards/{reward_id}", json={"active": False}, headers=api.headers()
+    )
+    assert retired.status_code == 200, retired.text
+    assert api.client.put("/v1/tiers", json=without_gold, headers=api.headers()).status_code == 200
+
+
 def test_another_program_sees_nothing(
     api: Api, db: Database, make_program: ProgramFactory, clock: Any
 ) -> None:

@@ -236,3 +236,21 @@ def cause_totals(
         for cause, points, units, count, donors in session.execute(query).all()
         if cause is not None
     }
+
+
+def rewards_for_tiers(session: Session, program_id: int, names: set[str]) -> dict[int, list[str]]:
+    """Active rewards of the program limited to any of `names`, with the names they use: a
+    tier ladder that dropped those tiers would leave the rewards redeemable by no one."""
+    if not names:
+        return {}
+    rows = session.execute(
+        select(Reward.id, Reward.tiers).where(
+            Reward.program_id == program_id, Reward.active.is_(True), Reward.tiers.is_not(None)
+        )
+    ).all()
+    found: dict[int, list[str]] = {}
+    for reward_id, raw in rows:
+        used = sorted(names & set(json.loads(raw or "[]")))
+        if used:
+            found[int(reward_id)] = used
+    return found

@@ -16,6 +16,7 @@ from punchcard.errors import ConflictError, InvalidInputError, NotFoundError
 from punchcard.ledger import service as ledger
 from punchcard.members import service as members
 from punchcard.models import TierChange
+from punchcard.rewards import repository as rewards_repo
 from punchcard.tiers import domain
 from punchcard.tiers import repository as repo
 from punchcard.tiers.domain import Change, Held, Metric, Policy, Tier
@@ -87,8 +88,8 @@ def show(policy: Policy, value: Decimal) -> str | int:
 
 
 def replace_policy(session: Session, *, program_id: int, body: PolicyIn, now: datetime) -> Policy:
-    """A new version of the policy. Refused when it drops a tier some member holds: say who
-    goes where with grants first."""
+    """A new version of the policy. Refused when it drops a tier some member holds (say who
+    goes where with grants first) or that active rewards are limited to."""
     policy = Policy(
         metric=body.metric,
         window=body.window,
@@ -106,12 +107,23 @@ def replace_policy(session: Session, *, program_id: int, body: PolicyIn, now: da
             f"{problems[0]['message']}",
             details={"errors": problems},
         )
-    removed = sorted(repo.tiers_held(session, program_id) - {t.name for t in policy.tiers})
+    names = {t.name for t in policy.tiers}
+    removed = sorted(repo.tiers_held(session, program_id) - names)
     if removed:
         raise TierInUseError(
             f"members hold {', '.join(removed)}: grant them another tier before removing it",
             details={"tiers": removed},
         )
+    current = policy_of(session, program_id)
+    dropped = {t.name for t in current.tiers} - names if current is not None else set()
+    offers = rewards_repo.rewards_for_tiers(session, program_id, dropped)
+    if offers:
+        raise TierInUseError(
+            f"active rewards are limited to {', '.join(sorted(dropped))}: change or retire "
+            f"rewards {', '.join(map(str, sorted(offers)))} before removing the tier",
+            details={"tiers": sorted({n for used in offers.values() for n in used}),
+                     "rewards": sorted(offers)},
+        )  # fmt: skip
     values: dict[str, Any] = {
         "metric": policy.metric.value,
         "qualification_window": policy.window.value,
