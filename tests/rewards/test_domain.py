@@ -104,12 +104,14 @@ def test_a_tier_restricted_reward_refuses_other_tiers_and_members_without_one() 
     assert refusals(view, member(tier=None), now=NOW) == [Refusal.NOT_ELIGIBLE]
 
 
-def test_channels_apply_only_when_the_caller_names_one() -> None:
+def test_a_reward_limited_to_channels_needs_one_of_them_named() -> None:
+    """Leaving the channel out must not open an app-only reward to every channel."""
     view = reward(channels=frozenset({"app"}))
 
     assert refusals(view, member(), now=NOW, channel="app") == []
     assert refusals(view, member(), now=NOW, channel="pos") == [Refusal.NOT_ELIGIBLE]
-    assert refusals(view, member(), now=NOW) == []
+    assert refusals(view, member(), now=NOW) == [Refusal.NOT_ELIGIBLE]
+    assert refusals(reward(), member(), now=NOW) == []
     assert refusals(reward(), member(), now=NOW, channel="pos") == []
 
 

@@ -89,7 +89,7 @@ def test_the_channel_asked_for_applies_channel_eligibility(api: Api) -> None:
     give_points(api, member, 100)
     create_reward(api, name="app only", points_cost=10, channels=["app"])
 
-    assert reasons(listing(api, member)) == {"app only": []}
+    assert reasons(listing(api, member)) == {"app only": ["not_eligible"]}
     assert reasons(listing(api, member, channel="app")) == {"app only": []}
     assert reasons(listing(api, member, channel="pos")) == {"app only": ["not_eligible"]}
     assert get(api, f"/v1/members/{member}/rewards", channel="fax").status_code == 422

@@ -99,8 +99,10 @@ def refusals(
     if not reward.on_offer(now):
         found.append(Refusal.REWARD_INACTIVE)
     wrong_tier = reward.tiers is not None and member.tier not in reward.tiers
-    wrong_channel = channel is not None and reward.channels is not None
-    if wrong_tier or (wrong_channel and channel not in (reward.channels or ())):
+    # A reward limited to channels needs the caller to say where the member is: leaving the
+    # channel out must not open an app-only reward to the web shop.
+    wrong_channel = reward.channels is not None and channel not in reward.channels
+    if wrong_tier or wrong_channel:
         found.append(Refusal.NOT_ELIGIBLE)
     if reward.remaining == 0:
         found.append(Refusal.OUT_OF_STOCK)
