@@ -133,6 +133,8 @@ def test_not_eligible_by_tier_and_by_channel(api: Api, db: Database) -> None:
     member = member_with(api, 200)
     response = redeem(api, member, app_only, channel="web")
     assert (response.status_code, error(response)) == (409, "not_eligible")
+    unnamed = redeem(api, member, app_only)
+    assert (unnamed.status_code, error(unnamed)) == (409, "not_eligible")
     assert redeem(api, member, app_only, channel="app").status_code == 201
 
 
