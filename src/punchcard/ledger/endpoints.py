@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from punchcard.api import paging
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
-from punchcard.errors import InvalidInputError
 from punchcard.kit import cursor as cursors
 from punchcard.ledger import queries, reversals, service
 from punchcard.ledger.domain import Kind
@@ -45,14 +45,7 @@ def list_transactions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TransactionPage:
     """Newest first, each with its postings and the lots it touched."""
-    before = None
-    if cursor is not None:
-        try:
-            before = cursors.decode(cursor)
-        except cursors.BadCursorError as exc:
-            raise InvalidInputError(
-                "cursor is not one this API gave out", code="invalid_cursor"
-            ) from exc
+    before = paging.position(cursor)
     with db.reader() as session:
         queries.balance(session, who.program_id, member_id)  # 404 for unknown members
         page, last = queries.transactions_page(

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from punchcard.api import paging
 from punchcard.api.deps import DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
-from punchcard.errors import InvalidInputError
 from punchcard.kit import cursor as cursors
 from punchcard.members import service
 from punchcard.members.card import qr_image
@@ -83,14 +83,7 @@ def find_members(
 
 
 def _after(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        return cursors.decode(cursor)
-    except cursors.BadCursorError as exc:
-        raise InvalidInputError(
-            "cursor is not one this API gave out", code="invalid_cursor"
-        ) from exc
+    return paging.position(cursor) or 0
 
 
 @router.get("/{member_id}", response_model=MemberOut, responses=errors(403, 404))

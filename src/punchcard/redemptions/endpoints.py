@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from punchcard.api import paging
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
-from punchcard.errors import InvalidInputError
 from punchcard.kit import cursor as cursors
 from punchcard.members import service as members
 from punchcard.programs import service as programs
@@ -214,11 +214,4 @@ def attendees(
 
 
 def _decode(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        return cursors.decode(cursor)
-    except cursors.BadCursorError as exc:
-        raise InvalidInputError(
-            "cursor is not one this API gave out", code="invalid_cursor"
-        ) from exc
+    return paging.position(cursor)

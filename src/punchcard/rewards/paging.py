@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from punchcard.errors import InvalidInputError
+from punchcard.api import paging
 from punchcard.kit import cursor as cursors
 
 PageSize = Annotated[int, Query(ge=1, le=200)]
@@ -14,14 +14,7 @@ PageSize = Annotated[int, Query(ge=1, le=200)]
 
 def after_id(cursor: str | None) -> int:
     """The id a page starts after; a cursor this API did not give out is a 422."""
-    if cursor is None:
-        return 0
-    try:
-        return cursors.decode(cursor)
-    except cursors.BadCursorError as exc:
-        raise InvalidInputError(
-            "cursor is not one this API gave out", code="invalid_cursor"
-        ) from exc
+    return paging.position(cursor) or 0
 
 
 def next_cursor(ids: list[int], fetched: int, limit: int) -> str | None:

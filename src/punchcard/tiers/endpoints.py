@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from punchcard.api import paging
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
-from punchcard.errors import InvalidInputError
 from punchcard.kit import cursor as cursors
 from punchcard.tiers import service
 from punchcard.tiers.domain import Policy
@@ -161,14 +161,7 @@ def tier_history(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TierHistoryPage:
     """Every upgrade, downgrade, renewal and grant, newest first."""
-    before = None
-    if cursor is not None:
-        try:
-            before = cursors.decode(cursor)
-        except cursors.BadCursorError as exc:
-            raise InvalidInputError(
-                "cursor is not one this API gave out", code="invalid_cursor"
-            ) from exc
+    before = paging.position(cursor)
     with db.reader() as session:
         rows = service.history(
             session,
