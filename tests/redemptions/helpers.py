@@ -15,6 +15,8 @@ from punchcard.models import Balance, Cause, Redemption, Reward
 from punchcard.models.base import table_of
 from punchcard.programs.domain import ProgramSettings, Scope
 from tests.conftest import START, Api
+from tests.rewards.helpers import enrol
+from tests.rewards.helpers import give_points as fund
 
 
 def make_reward(
@@ -74,24 +76,6 @@ def make_cause(
                 .returning(Cause.id)
             ).scalar_one()
         )
-
-
-def enrol(api: Api) -> int:
-    response = api.client.post(
-        "/v1/members", json={"external_id": f"cust-{uuid.uuid4().hex[:10]}"}, headers=api.headers()
-    )
-    assert response.status_code == 201, response.text
-    member_id: int = response.json()["id"]
-    return member_id
-
-
-def fund(api: Api, member_id: int, points: int) -> None:
-    response = api.client.post(
-        f"/v1/members/{member_id}/adjustments",
-        json={"points": points, "reason": "seed"},
-        headers=api.headers(),
-    )
-    assert response.status_code == 201, response.text
 
 
 def member_with(api: Api, points: int) -> int:
