@@ -12,17 +12,23 @@ from sqlalchemy import text
 
 from punchcard import __version__
 from punchcard.api import handlers
+from punchcard.badges.endpoints import router as badges_router
+from punchcard.challenges.endpoints import router as challenges_router
 from punchcard.config import Settings
 from punchcard.db import Database, open_database
 from punchcard.events.endpoints import router as events_router
 from punchcard.events.express import AsyncLane, IdBlocks
 from punchcard.kit.clock import Clock, utcnow
+from punchcard.leaderboards.endpoints import router as leaderboards_router
 from punchcard.ledger.endpoints import router as ledger_router
 from punchcard.members.endpoints import router as members_router
 from punchcard.programs.endpoints import router as programs_router
 from punchcard.redemptions.endpoints import router as redemptions_router
+from punchcard.referrals.endpoints import router as referrals_router
 from punchcard.rewards.endpoints import router as rewards_router
 from punchcard.rules.endpoints import router as rules_router
+from punchcard.social.endpoints import router as social_router
+from punchcard.streaks.endpoints import router as streaks_router
 from punchcard.tiers.endpoints import router as tiers_router
 
 log = logging.getLogger("punchcard")
@@ -68,6 +74,12 @@ def create_app(
     app.include_router(tiers_router)
     app.include_router(rewards_router)
     app.include_router(redemptions_router)
+    app.include_router(challenges_router)
+    app.include_router(badges_router)
+    app.include_router(streaks_router)
+    app.include_router(leaderboards_router)
+    app.include_router(referrals_router)
+    app.include_router(social_router)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Database down"}})
     def health() -> JSONResponse:

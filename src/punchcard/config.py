@@ -31,6 +31,13 @@ class Settings(BaseSettings):
         description="How long a process keeps API keys, program settings and rules before "
         "reading them again (0: never cache); changes made through the same process apply at once.",
     )
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="The address members' browsers reach the server at, e.g. "
+        "`https://loyalty.example.com`: share links are built on it. Unset: the address of the "
+        "request that asked for the link.",
+    )
     idempotency_ttl_hours: int = Field(
         168, ge=1, description="How long a stored response answers a retried Idempotency-Key."
     )

@@ -15,7 +15,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from punchcard import demo_engagement
+from punchcard.config import Settings
 from punchcard.db import Database, session_scope
+from punchcard.demo_engagement import Played
 from punchcard.events import service as events
 from punchcard.events.importer import ImportReport, import_orders
 from punchcard.events.sources import read
@@ -150,6 +153,7 @@ class DemoSummary:
     sample_member: int
     imported: dict[str, object] | None
     sample_code: str | None = None
+    played: Played | None = None
 
     def text(self, port: int) -> str:
         base = f"http://127.0.0.1:{port}"
@@ -180,7 +184,27 @@ class DemoSummary:
                 f'-d \'{{"code": "{self.sample_code}", "order_total": "40.00"}}\' '
                 f"{base}/v1/codes/validate",
             ]
+        if self.played is not None:
+            lines += self._played_lines(base)
         return "\n".join(lines)
+
+    def _played_lines(self, base: str) -> list[str]:
+        assert self.played is not None
+        key, member = self.admin_key, f"{base}/v1/members/{self.sample_member}"
+        board = f"{base}/v1/leaderboards/{self.played.leaderboard_id}"
+        lines = [
+            "challenges, badges, streaks, leaderboards, referrals and sharing:",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/challenges",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/badges",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/streaks",
+            f"  curl -H 'Authorization: Bearer {key}' '{board}?top=10'",
+            f"  curl -H 'Authorization: Bearer {key}' {board}/members/{self.sample_member}",
+            f"  curl -H 'Authorization: Bearer {key}' {member}/referral",
+            f"  curl -H 'Authorization: Bearer {key}' '{base}/v1/referrals?status=pending'",
+        ]
+        if self.played.share_token is not None:
+            lines.append(f"  the sample member's share link: {base}/s/{self.played.share_token}")
+        return lines
 
 
 def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
@@ -190,6 +214,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         existing = [p for p in programs.list_programs(session) if p.name == DEMO_NAME]
     report = None
     five_off = None
+    played = None
     if existing:
         program = existing[0]
     else:
@@ -200,6 +225,11 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         _engagement(db, program, now)
         run_ledger_jobs(db, now=END_OF_DATA)
         five_off = _catalog(db, program, now)
+        with db.reader() as session:
+            found = members.find_ids(session, program_id=program.id, external_ids=["00004"])
+        if "00004" in found:
+            settings = Settings(database_url=db.url)
+            played = demo_engagement.set_up(db, settings, program.id, found["00004"], now)
     with session_scope(db.writer) as session:
         admin = programs.create_api_key(
             session, program_id=program.id, scopes=(Scope.ADMIN,), now=now, name="demo admin"
@@ -231,6 +261,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         sample.get("00004", 1),
         report.as_json() if isinstance(report, ImportReport) else None,
         code,
+        played,
     )
 
 

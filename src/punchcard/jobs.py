@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from punchcard.badges import tasks as badge_tasks
 from punchcard.config import Settings
 from punchcard.db import Database
 from punchcard.events import tasks as event_tasks
@@ -22,6 +23,7 @@ def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
     report.tiers = tier_tasks.reevaluate(
         db, now=now, batch_size=settings.jobs_batch_size, failures=report.failures
     )
+    report.badges = badge_tasks.run(db, now=now, batch_size=settings.jobs_batch_size)
     report.pruned_keys = idempotency_tasks.prune(
         db, now=now, ttl_hours=settings.idempotency_ttl_hours
     )

@@ -5,15 +5,23 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from punchcard import migrate
 from punchcard.db import open_database
 from punchcard.demo import DATA, build_demo
 from punchcard.kit.clock import utcnow
 from punchcard.models import MemberTier, Reward
+from punchcard.models.badge import Badge, MemberBadge
+from punchcard.models.challenge import ChallengeRun
+from punchcard.models.leaderboard import LeaderboardProfile
+from punchcard.models.referral import Referral
+from punchcard.models.share import ShareLink
+from punchcard.models.streak import MemberStreak
 from punchcard.redemptions import checkout
 from punchcard.redemptions.domain import Verdict
 from punchcard.rewards.domain import RewardType
@@ -36,14 +44,16 @@ def test_demo_imports_cdnow_and_counts_match_the_file(tmp_path: Path) -> None:
     skipped = summary.imported["skipped"]
     assert isinstance(skipped, dict)
     assert summary.imported["orders_read"] == rows
-    assert summary.orders == summary.imported["orders_imported"] == rows - sum(skipped.values())
-    assert summary.members == buyers == 23_570 - 68
+    assert summary.imported["orders_imported"] == rows - sum(skipped.values())
+    assert summary.orders == summary.imported["orders_imported"] + 2  # the sample member's two
+    assert summary.members == buyers + 1 == 23_570 - 68 + 1  # and the friend member 4 referred
     assert summary.verify_line.startswith("ledger ok")
     with db.reader() as session:
         held = dict(
             session.execute(select(MemberTier.tier, func.count()).group_by(MemberTier.tier)).all()
         )
         kinds = set(session.execute(select(Reward.type)).scalars())
+        engaged = _engagement_rows(session, summary.sample_member)
         assert summary.sample_code is not None
         checked = checkout.validate(
             session,
@@ -59,6 +69,37 @@ def test_demo_imports_cdnow_and_counts_match_the_file(tmp_path: Path) -> None:
     assert kinds == {t.value for t in RewardType}
     assert checked.verdict is Verdict.VALID
     assert checked.discount == {"amount": "5.00"}
+    # The game and advocacy features, set up through the API, with the sample member playing.
+    assert summary.played is not None
+    assert engaged["progress"] == [2]  # two of the challenge's three orders
+    assert {"First spin", "One year with us", "Critic"} <= engaged["badges"]
+    assert engaged["streak"] == [1]
+    assert engaged["listed"] == 11  # ten top fans and the sample member
+    assert engaged["referrals"] == ["pending"]
+    assert engaged["shares"] == 1
     again = build_demo(db)
     assert again.imported is None
     assert (again.members, again.orders) == (summary.members, summary.orders)
+
+
+def _engagement_rows(session: Session, member_id: int) -> dict[str, Any]:
+    def of_member(column: Any, *where: Any) -> list[Any]:
+        return list(session.execute(select(column).where(*where)).scalars())
+
+    return {
+        "progress": [int(v) for v in of_member(ChallengeRun.progress,
+                                               ChallengeRun.member_id == member_id)],
+        "badges": set(
+            session.execute(
+                select(Badge.name).join(MemberBadge, MemberBadge.badge_id == Badge.id)
+                .where(MemberBadge.member_id == member_id)
+            ).scalars()
+        ),
+        "streak": of_member(MemberStreak.current_length, MemberStreak.member_id == member_id),
+        "listed": session.execute(
+            select(func.count()).select_from(LeaderboardProfile)
+            .where(LeaderboardProfile.opted_in.is_(True))
+        ).scalar_one(),
+        "referrals": of_member(Referral.status, Referral.referrer_id == member_id),
+        "shares": len(of_member(ShareLink.id, ShareLink.member_id == member_id)),
+    }  # fmt: skip

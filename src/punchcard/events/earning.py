@@ -20,6 +20,7 @@ class Earned:
     version: int
     evaluation: Evaluation
     budgeted: dict[str, int]  # rule id -> points this evaluation takes from its budget
+    facts: Facts  # what the rules saw, with the tier the event earned at
 
 
 def period_bounds(moment: datetime) -> dict[str, tuple[datetime, datetime]]:
@@ -74,7 +75,7 @@ def earn(
         tier_multiplier=multiplier,
     )
     spent = {a.rule_id: a.points for a in evaluation.awards if a.rule_id in budgeted}
-    return Earned(current.version, evaluation, spent)
+    return Earned(current.version, evaluation, spent, facts)
 
 
 def money(value: Decimal | str | int) -> Decimal:

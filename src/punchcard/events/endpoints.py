@@ -17,6 +17,7 @@ from punchcard.api.handlers import validation_body
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
 from punchcard.db import Database
+from punchcard.engagement import hooks as engagement
 from punchcard.errors import ConflictError, PunchcardError
 from punchcard.events import custom, express, fastpath, service
 from punchcard.events.repository import explanation_for
@@ -45,9 +46,16 @@ def _input(body: EventIn) -> service.EventInput:
 
 
 def _ingest(
-    session: Session, program: ProgramSettings, body: EventIn, now: datetime, dry_run: bool
+    session: Session,
+    program: ProgramSettings,
+    body: EventIn,
+    now: datetime,
+    dry_run: bool,
+    engaged: bool | None = None,
 ) -> EventResult:
-    result = service.ingest(session, program=program, event=_input(body), now=now, dry_run=dry_run)
+    result = service.ingest(
+        session, program=program, event=_input(body), now=now, dry_run=dry_run, engaged=engaged
+    )
     return EventResult.model_validate(result)
 
 
@@ -106,12 +114,15 @@ async def _express(
     found_program, program = db.caches.peek(("program", who.program_id))
     found_rules, current = db.caches.peek(("rules", who.program_id))
     found_tiers, policy = db.caches.peek(("tiers", who.program_id))
-    if not (found_program and found_rules and found_tiers):  # in the thread pool, once per TTL
+    found_engaged, engaged = db.caches.peek(("engagement", who.program_id))
+    if not (found_program and found_rules and found_tiers and found_engaged):
+        # in the thread pool, once per TTL
         program = await run_in_threadpool(_program, db, who.program_id)
         current = await run_in_threadpool(_rules, db, who.program_id)
         policy = await run_in_threadpool(tiers.cached_policy, db, who.program_id)
-    if policy is not None:  # tiers are decided on the careful path, which reads them
-        return None
+        engaged = await run_in_threadpool(engagement.cached_configured, db, who.program_id)
+    if policy is not None or engaged:
+        return None  # tiers and engagement features are decided on the careful path
     found = _lane(db, who, body, current)
     if found is None or (found[1] is None and not program.auto_enrol):
         return None
@@ -132,6 +143,7 @@ def _fast(
     events: list[service.EventInput],
     now: datetime,
     policy: Policy | None,
+    engaged: bool | None = None,
 ) -> list[fastpath.Outcome]:
     """The fast path, with a write that lost a race (the same event or order id committed by
     another request a moment before) answered as a conflict to retry, not a 500."""
@@ -143,6 +155,7 @@ def _fast(
             events=events,
             now=now,
             tiers=policy,
+            engaged=engaged,
         )
     except IntegrityError as exc:
         raise _raced() from exc
@@ -198,16 +211,17 @@ def _post_event(
 ) -> Response:
     def handler(session: Session) -> tuple[int, BaseModel]:
         program = _program(db, who.program_id)
+        engaged = None if dry_run else engagement.cached_configured(db, who.program_id)
         if not dry_run:
             current = _rules(db, who.program_id)
             event = _input(body)
             if fastpath.eligible(current.rules, event):
                 policy = tiers.cached_policy(db, who.program_id)
-                (outcome,) = _fast(session, program, current, [event], now, policy)
+                (outcome,) = _fast(session, program, current, [event], now, policy, engaged)
                 if isinstance(outcome, PunchcardError):
                     raise outcome
                 return 200, EventResult.model_validate(outcome)
-        result = _ingest(session, program, body, now, dry_run)
+        result = _ingest(session, program, body, now, dry_run, engaged)
         if dry_run:
             session.rollback()
         return 200, result
@@ -245,7 +259,8 @@ def post_batch(
         else:
             current = _rules(db, who.program_id)
             policy = tiers.cached_policy(db, who.program_id)
-            items = _batch_items(session, program, current, policy, body.events, now)
+            engaged = engagement.cached_configured(db, who.program_id)
+            items = _batch_items(session, program, current, policy, body.events, now, engaged)
         accepted = sum(1 for item in items if item.result is not None)
         return 200, BatchOut(accepted=accepted, rejected=len(items) - accepted, items=items)
 
@@ -261,6 +276,7 @@ def _batch_items(
     policy: Policy | None,
     raw_events: list[dict[str, Any]],
     now: datetime,
+    engaged: bool | None = None,
 ) -> list[BatchItem]:
     """Runs of events the fast path can take go through it together; any other event (a
     refund, say) goes alone through the general path, in its place, so that order holds."""
@@ -268,7 +284,8 @@ def _batch_items(
     run: list[tuple[int, service.EventInput]] = []
 
     def flush() -> None:
-        outcomes = _fast(session, program, current, [e for _, e in run], now, policy) if run else []
+        events = [e for _, e in run]
+        outcomes = _fast(session, program, current, events, now, policy, engaged) if run else []
         for (index, _), outcome in zip(run, outcomes, strict=True):
             if isinstance(outcome, PunchcardError):
                 error = outcome.to_body()["error"]
@@ -283,13 +300,13 @@ def _batch_items(
         try:
             event = _input(EventIn.model_validate(raw))
         except ValidationError:
-            items[index] = _batch_item(session, program, index, raw, now, False)
+            items[index] = _batch_item(session, program, index, raw, now, False, engaged)
             continue
         if fastpath.eligible(current.rules, event):
             run.append((index, event))
             continue
         flush()
-        items[index] = _batch_item(session, program, index, raw, now, False)
+        items[index] = _batch_item(session, program, index, raw, now, False, engaged)
     flush()
     return [items[i] for i in range(len(raw_events))]
 
@@ -301,6 +318,7 @@ def _batch_item(
     raw: dict[str, Any],
     now: datetime,
     dry_run: bool,
+    engaged: bool | None = None,
 ) -> BatchItem:
     try:
         event = EventIn.model_validate(raw)
@@ -309,7 +327,7 @@ def _batch_item(
         return BatchItem(index=index, status=status, error=error["error"])
     savepoint = session.begin_nested()
     try:
-        result = _ingest(session, program, event, now, dry_run)
+        result = _ingest(session, program, event, now, dry_run, engaged)
     except PunchcardError as exc:
         savepoint.rollback()
         return BatchItem(index=index, status=exc.status, error=exc.to_body()["error"])

@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from punchcard.engagement import hooks as engagement
+from punchcard.engagement.context import EventSeen
 from punchcard.errors import PunchcardError
 from punchcard.events import earnplan
 from punchcard.events.earnplan import Evaluated
@@ -203,10 +205,12 @@ def ingest_many(
     now: datetime,
     replayed: set[int] | None = None,
     tiers: Policy | Literal["read"] | None = "read",
+    engaged: bool | None = None,
 ) -> list[Outcome]:
     """Each event's stored result (a replay gives the first one back) or its error, in order;
     `replayed` collects the positions of replays. The events must be `eligible`; the caller
-    commits. `tiers`: the program's tier policy if the caller has it at hand (cached)."""
+    commits. `tiers`: the program's tier policy if the caller has it at hand (cached);
+    `engaged`: whether engagement features are set up (`engagement.hooks`), read if None."""
     raw = Raw(session)
     policy = tiers_service.policy_of(session, program.id) if tiers == "read" else tiers
     checked: list[OrderPlaced | PunchcardError | None] = []
@@ -232,7 +236,12 @@ def ingest_many(
     tiering = None
     if policy is not None:
         tiering = TierBatch(program.id, policy, known.held, now, iter(known.change_ids))
-    outcomes = _apply(raw, program, rules, events, checked, known, now, tiering)
+    outcomes, written = _apply(raw, program, rules, events, checked, known, now, tiering)
+    if written and (engagement.configured(session, program.id) if engaged is None else engaged):
+        # After the batch's rows are written, still under its locks; each member's events in
+        # the order they happened (a till syncing yesterday after today counts both days).
+        for one in sorted(written, key=lambda seen: (seen.member_id, seen.occurred_at)):
+            engagement.after_event(session, one)
     if replayed is not None:
         replayed.update(i for i, e in enumerate(events) if e.source_id in known.results)
         seen: set[str] = set()
@@ -252,7 +261,8 @@ def _apply(
     known: _Known,
     now: datetime,
     tiering: TierBatch | None = None,
-) -> list[Outcome]:
+) -> tuple[list[Outcome], list[EventSeen]]:
+    """The outcomes, and what the engagement hooks are to see of each event written."""
     outcomes: list[Outcome | None] = [None] * len(events)
     seen: dict[str, int] = {}
     placed = set(known.orders)
@@ -284,6 +294,7 @@ def _apply(
             fresh.append((index, event, data, member_id))
     for member_times in times.values():
         member_times.sort()
+    written: list[EventSeen] = []
     planner = earnplan.Planner(
         program,
         rules.version,
@@ -301,20 +312,46 @@ def _apply(
         tier, multiplier = (None, None)
         if tiering is not None:
             tier, multiplier = tiering.tier_of(member_id, event.occurred_at)
-        evaluation = evaluate(rules.rules, replace(facts, tier=tier), tier_multiplier=multiplier)
+        facts = replace(facts, tier=tier)
+        evaluation = evaluate(rules.rules, facts, tier_multiplier=multiplier)
         if evaluation.total > MAX_POINTS:
             outcomes[index] = InvalidPointsError(
                 f"points must be between 1 and {MAX_POINTS}", details={"points": evaluation.total}
             )
             continue
         outcomes[index] = planner.add(Evaluated(event, order, member_id, evaluation))
+        if not isinstance(outcomes[index], PunchcardError):
+            written.append(_seen(program, event, member_id, facts, evaluation.total, now))
         if tiering is not None:
             spent = order.total.quantize(CENT) if order is not None else Decimal(0)
             earned = evaluation.total
             tiering.after(position, member_id, event.occurred_at, event.source_id, spent=spent,
                           earned=earned)  # fmt: skip
     _write(raw, program.id, planner.rows, tiering)
-    return [_resolve(o, outcomes) for o in outcomes]
+    return [_resolve(o, outcomes) for o in outcomes], written
+
+
+def _seen(
+    program: ProgramSettings,
+    event: EventInput,
+    member_id: int,
+    facts: Facts,
+    points: int,
+    now: datetime,
+) -> EventSeen:
+    return EventSeen(
+        program=program,
+        member_id=member_id,
+        source_id=event.source_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        channel=event.channel.value,
+        store_id=event.store_id,
+        data=event.data,
+        facts=facts,
+        points=points,
+        now=now,
+    )
 
 
 def _facts(

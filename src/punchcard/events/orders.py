@@ -83,7 +83,9 @@ def place(
         now=None if dry_run or event_row is None else now,
     )
     total = earned.evaluation.total
-    outcome = Outcome(member_id, version=earned.version, evaluation=earned.evaluation)
+    outcome = Outcome(
+        member_id, version=earned.version, evaluation=earned.evaluation, facts=earned.facts
+    )
     if program.pending_days > 0:
         outcome.pending = total
     else:

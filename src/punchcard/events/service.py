@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from punchcard.engagement import hooks as engagement
+from punchcard.engagement.context import EventSeen
 from punchcard.errors import NotFoundError
 from punchcard.events import custom, orders
 from punchcard.events import repository as repo
@@ -57,6 +59,7 @@ class Outcome:
     version: int | None = None
     evaluation: Evaluation | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    facts: Facts | None = None  # what the rules saw (None for refunds)
 
 
 def resolve_member(
@@ -93,8 +96,11 @@ def ingest(
     event: EventInput,
     now: datetime,
     dry_run: bool = False,
+    engaged: bool | None = None,
 ) -> dict[str, Any]:
-    return ingest_once(session, program=program, event=event, now=now, dry_run=dry_run)[0]
+    return ingest_once(
+        session, program=program, event=event, now=now, dry_run=dry_run, engaged=engaged
+    )[0]
 
 
 def ingest_once(
@@ -104,8 +110,11 @@ def ingest_once(
     event: EventInput,
     now: datetime,
     dry_run: bool = False,
+    engaged: bool | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """The result, and whether it is a replay of an event seen before."""
+    """The result, and whether it is a replay of an event seen before. `engaged`: whether
+    the program has engagement features (challenges, badges, ...) set up, if the caller
+    knows it from its cache; else it is read."""
     data = check_data(event.type, event.data)
     if CUSTOM.match(event.type):
         custom.check_custom(session, program.id, event.type, event.data)
@@ -142,6 +151,11 @@ def ingest_once(
             now=now,
             cause=event.source_id,
         )
+    if event_row is not None and outcome.member_id is not None:
+        if engaged is None:
+            engaged = engagement.configured(session, program.id)
+        if engaged:
+            engagement.after_event(session, seen_of(program, event, outcome, now))
     result = result_of(event, outcome, dry_run)
     if event_row is not None:
         repo.finish_event(
@@ -191,7 +205,9 @@ def _action(
         lock_budgets=not dry_run,
         now=None if dry_run or event_row is None else now,
     )
-    outcome = Outcome(member_id, version=earned.version, evaluation=earned.evaluation)
+    outcome = Outcome(
+        member_id, version=earned.version, evaluation=earned.evaluation, facts=earned.facts
+    )
     total = earned.evaluation.total
     outcome.awarded = total
     if dry_run or total == 0 or member_id is None:
@@ -213,6 +229,28 @@ def _action(
         session, program, member_id, event, event_row, outcome.transaction_id, earned
     )
     return outcome
+
+
+def seen_of(
+    program: ProgramSettings, event: EventInput, outcome: Outcome, now: datetime
+) -> EventSeen:
+    assert outcome.member_id is not None
+    facts = outcome.facts or Facts(
+        event.type, event.occurred_at, event.channel.value, event.store_id, None
+    )
+    return EventSeen(
+        program=program,
+        member_id=outcome.member_id,
+        source_id=event.source_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        channel=event.channel.value,
+        store_id=event.store_id,
+        data=event.data,
+        facts=facts,
+        points=outcome.awarded + outcome.pending - outcome.reversed,
+        now=now,
+    )
 
 
 def result_of(event: EventInput, outcome: Outcome, dry_run: bool) -> dict[str, Any]:

@@ -35,13 +35,15 @@ class JobReport:
     birthdays: int = 0
     expired_codes: int = 0
     tiers: int = 0
+    badges: int = 0
     failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
             f"released pending points for {self.released} member(s), expired lots of "
             f"{self.expired}, expired {self.expired_codes} reward code(s), "
-            f"sent {self.birthdays} birthday event(s), re-evaluated {self.tiers} tier(s), forgot "
+            f"sent {self.birthdays} birthday event(s), re-evaluated {self.tiers} tier(s), awarded "
+            f"{self.badges} badge(s), forgot "
             f"{self.pruned_keys} old idempotency key(s)"
         )
         return text + (f", {len(self.failures)} failure(s)" if self.failures else "")

@@ -12,10 +12,12 @@ from punchcard.api import paging
 from punchcard.api.deps import DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
+from punchcard.engagement import hooks as engagement
 from punchcard.kit import cursor as cursors
 from punchcard.members import service
 from punchcard.members.card import qr_image
 from punchcard.members.schemas import MemberCreate, MemberOut, MemberPage, MemberPatch
+from punchcard.programs import service as programs
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -41,9 +43,17 @@ def enrol_member(
 
     def handler(session: Session) -> tuple[int, BaseModel]:
         member, created = service.enrol(
-            session, program_id=who.program_id, now=now, **body.model_dump()
+            session, program_id=who.program_id, now=now, **body.profile()
         )
-        return (201 if created else 200), MemberOut.of(member)
+        signup = body.signup()
+        answer = MemberOut.of(member)
+        if not signup.empty:  # referral and share attribution, in the same transaction
+            program = programs.get_program(session, who.program_id)
+            answer.signup = engagement.after_enrol(
+                session, program=program, member_id=member.id, created=created, signup=signup,
+                now=now,
+            ) or None  # fmt: skip
+        return (201 if created else 200), answer
 
     return run_write(request, db, who, now, body, handler, idempotency_key)
 

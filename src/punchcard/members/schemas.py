@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from punchcard.api.schemas import Page, Request
+from punchcard.engagement.context import Signup
 from punchcard.members.domain import Channel
 from punchcard.members.repository import MemberRow
 
@@ -18,6 +20,39 @@ class MemberCreate(Request):
     name: str | None = Field(None, max_length=200)
     birthday: date | None = None
     channel: Channel = Field(Channel.OTHER, description="Where the member enrolled.")
+    referral_code: str | None = Field(
+        None, min_length=1, max_length=40, description="The referring member's code, if any."
+    )
+    share_token: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="The token of the share link the customer came through (`/s/{token}`).",
+    )
+    device_id: str | None = Field(
+        None, min_length=1, max_length=200, description="Stored hashed; for fraud checks."
+    )
+    payment_fingerprint: str | None = Field(
+        None, min_length=1, max_length=200, description="Stored hashed; for fraud checks."
+    )
+    address: str | None = Field(
+        None, min_length=1, max_length=500, description="Stored hashed; for fraud checks."
+    )
+
+    def signup(self) -> Signup:
+        return Signup(
+            referral_code=self.referral_code,
+            share_token=self.share_token,
+            device_id=self.device_id,
+            payment_fingerprint=self.payment_fingerprint,
+            address=self.address,
+        )
+
+    def profile(self) -> dict[str, Any]:
+        return self.model_dump(exclude=set(SIGNUP_FIELDS))
+
+
+SIGNUP_FIELDS = ("referral_code", "share_token", "device_id", "payment_fingerprint", "address")
 
 
 class MemberPatch(Request):
@@ -46,6 +81,12 @@ class MemberOut(BaseModel):
     card: CardLinks
     created_at: datetime
     updated_at: datetime
+    signup: dict[str, Any] | None = Field(
+        None,
+        description="Only in the enrolment's answer, when it named a `referral_code` or a "
+        '`share_token`: what became of them, e.g. `{"referral": {"status": "pending"}}` or '
+        '`{"referral": {"status": "ignored", "reason": "referral_code_unknown"}}`.',
+    )
 
     @classmethod
     def of(cls, row: MemberRow) -> MemberOut:

@@ -1,5 +1,11 @@
 """All tables on one metadata; importing this package registers every one of them."""
 
+from punchcard.models import badge as _badge  # noqa: F401  (the tables of badges)
+from punchcard.models import challenge as _challenge  # noqa: F401  (the tables of challenges)
+from punchcard.models import leaderboard as _leaderboard  # noqa: F401  (the tables of leaderboards)
+from punchcard.models import referral as _referral  # noqa: F401  (the tables of referrals)
+from punchcard.models import share as _share  # noqa: F401  (the tables of social)
+from punchcard.models import streak as _streak  # noqa: F401  (the tables of streaks)
 from punchcard.models.api_key import ApiKey
 from punchcard.models.award import Award
 from punchcard.models.balance import Balance

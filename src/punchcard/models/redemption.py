@@ -29,7 +29,12 @@ class Redemption(Base):
             "status IN ('issued', 'used', 'expired', 'cancelled', 'reserved', 'completed')",
             name="status",
         ),
-        CheckConstraint("points > 0", name="points"),
+        # 0 only for a reward granted free (a challenge's), which has no ledger debit either.
+        CheckConstraint(
+            "(points > 0 AND transaction_id IS NOT NULL) "
+            "OR (points = 0 AND transaction_id IS NULL)",
+            name="points",
+        ),
         UniqueConstraint("code_hash"),
         Index("ix_redemptions_member", "program_id", "member_id", "id"),
         Index("ix_redemptions_reward", "reward_id", "member_id"),
@@ -48,7 +53,9 @@ class Redemption(Base):
     # The benefit as issued (amount, percentage, SKU, impact units), kept if the reward changes.
     value: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(20))
-    transaction_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_transactions.id"))
+    transaction_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transactions.id"), nullable=True
+    )
     cancel_transaction_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_transactions.id"), nullable=True
     )

@@ -16,7 +16,7 @@ from punchcard.api.writes import run_write
 from punchcard.kit import cursor as cursors
 from punchcard.members import service as members
 from punchcard.programs import service as programs
-from punchcard.redemptions import payments, service
+from punchcard.redemptions import grants, payments, service
 from punchcard.redemptions import repository as repo
 from punchcard.redemptions.checkout_endpoints import router as checkout_router
 from punchcard.redemptions.errors import RewardNotFoundError
@@ -171,6 +171,38 @@ def cancel(
         return 200, RedemptionOut.of(row)
 
     return run_write(request, db, who, now, None, handler, idempotency_key)
+
+
+@router.post(
+    MEMBER + "/redemptions/{redemption_id}/code",
+    response_model=RedemptionOut,
+    responses=errors(400, 403, 404, 409),
+)
+def reveal_code(
+    member_id: Id,
+    redemption_id: Id,
+    request: Request,
+    who: Writer,
+    db: DbDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """The code of a reward granted free (by a challenge), made now and shown in this
+    response only (a retry with the same Idempotency-Key gets it again); 409
+    `no_code_to_reveal`, `code_expired`, `already_cancelled`, `code_used`."""
+
+    def handler(session: Session) -> tuple[int, BaseModel]:
+        issued = grants.reveal_code(
+            session,
+            program_id=who.program_id,
+            member_id=member_id,
+            redemption_id=redemption_id,
+            now=now,
+        )
+        return 200, RedemptionOut.of(issued.redemption, issued.code)
+
+    sealer = sealer_for(request.app.state.settings)
+    return run_write(request, db, who, now, None, handler, idempotency_key, sealer)
 
 
 @router.get(MEMBER + "/impact", response_model=ImpactOut, responses=errors(403, 404))

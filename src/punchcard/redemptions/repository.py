@@ -26,7 +26,7 @@ class RedemptionRow:
     points: int
     value: str | None
     status: str
-    transaction_id: int
+    transaction_id: int | None  # None: granted free (no debit)
     cancel_transaction_id: int | None
     code_hint: str | None
     code_expires_at: datetime | None
@@ -163,7 +163,7 @@ def mark_used(session: Session, redemption_id: int, order_id: str, now: datetime
 
 
 def mark_cancelled(
-    session: Session, redemption_id: int, was: str, cancel_tx: int, now: datetime
+    session: Session, redemption_id: int, was: str, cancel_tx: int | None, now: datetime
 ) -> bool:
     """Guarded on the status the cancellation saw: a checkout that got there first wins."""
     result = session.execute(
@@ -172,6 +172,24 @@ def mark_cancelled(
         .values(
             status="cancelled", cancel_transaction_id=cancel_tx, cancelled_at=now, updated_at=now
         )
+    )
+    return rowcount(result) == 1
+
+
+def set_code(
+    session: Session, redemption_id: int, code_hash: str, hint: str, now: datetime
+) -> bool:
+    """The code of a granted reward, made when the member first asks for it; guarded so
+    that it is made once."""
+    result = session.execute(
+        update(Redemption)
+        .where(
+            Redemption.id == redemption_id,
+            Redemption.status == "issued",
+            Redemption.code_hash.is_(None),
+            Redemption.points == 0,
+        )
+        .values(code_hash=code_hash, code_hint=hint, updated_at=now)
     )
     return rowcount(result) == 1
 

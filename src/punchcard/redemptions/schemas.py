@@ -13,6 +13,9 @@ from punchcard.ledger.schemas import PositivePoints
 from punchcard.members.domain import Channel
 from punchcard.redemptions.checkout import Validation
 from punchcard.redemptions.repository import AttendeeRow, DonationSum, RedemptionRow
+from punchcard.rewards.domain import CODE_TYPES
+
+CODE_TYPE_NAMES = frozenset(t.value for t in CODE_TYPES)
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000"), decimal_places=2)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), decimal_places=2)]
@@ -61,7 +64,14 @@ class RedemptionOut(BaseModel):
     )
     code_hint: str | None = Field(description="The code's last 4 characters.")
     code_expires_at: datetime | None
-    transaction_id: int
+    code_to_claim: bool = Field(
+        False,
+        description="A reward granted free (by a challenge) whose code is made when the "
+        "member asks for it: `POST .../redemptions/{id}/code`.",
+    )
+    transaction_id: int | None = Field(
+        description="The debit; null for a reward granted free (by a challenge)."
+    )
     cancel_transaction_id: int | None
     used_at: datetime | None
     used_order_id: str | None
@@ -84,6 +94,13 @@ class RedemptionOut(BaseModel):
             code=code,
             code_hint=row.code_hint,
             code_expires_at=row.code_expires_at,
+            code_to_claim=(
+                code is None
+                and row.points == 0
+                and row.code_hint is None
+                and row.status == "issued"
+                and row.type in CODE_TYPE_NAMES
+            ),
             transaction_id=row.transaction_id,
             cancel_transaction_id=row.cancel_transaction_id,
             used_at=row.used_at,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from punchcard.badges import hooks as badges_hooks
 from punchcard.errors import ConflictError
 from punchcard.kit import codes
 from punchcard.kit.clock import as_utc
@@ -93,7 +94,16 @@ def redeem(
         "details": benefit.details,
         **code_columns(code, now + timedelta(days=reward.code_valid_days)),
     }
-    return issue(session, program.id, member_id, values, code, now)
+    issued = issue(session, program.id, member_id, values, code, now)
+    if reward.type is RewardType.DONATION:  # donation badges, in the donation's transaction
+        badges_hooks.after_donation(
+            session,
+            program=program,
+            member_id=member_id,
+            redemption_id=issued.redemption.id,
+            now=now,
+        )
+    return issued
 
 
 def _check_eligible(
@@ -226,16 +236,18 @@ def cancel(
     refusal = domain.cancel_refusal(row.status, row.code_expires_at, starts_at, now)
     if refusal is not None:
         raise _cancel_error(refusal, row)
-    tx_id = reversals.reverse(
-        session,
-        program=program,
-        member_id=member_id,
-        transaction_id=row.transaction_id,
-        reason=f"Cancelled: {(row.details or {}).get('name', row.type)}",
-        now=now,
-        meta={"redemption_id": row.id, "cancelled": True},
-        redemption_ok=True,
-    )
+    tx_id = None  # a reward granted free (by a challenge) has no points to give back
+    if row.transaction_id is not None:
+        tx_id = reversals.reverse(
+            session,
+            program=program,
+            member_id=member_id,
+            transaction_id=row.transaction_id,
+            reason=f"Cancelled: {(row.details or {}).get('name', row.type)}",
+            now=now,
+            meta={"redemption_id": row.id, "cancelled": True},
+            redemption_ok=True,
+        )
     if row.reward_id is not None:
         repo.release_stock(session, program.id, row.reward_id)
     if not repo.mark_cancelled(session, row.id, row.status, tx_id, now):

@@ -16,7 +16,7 @@ from punchcard.rewards.causes_schemas import (
     CausePage,
     CausePatch,
 )
-from punchcard.rewards.paging import PageSize, after_id, next_cursor
+from punchcard.rewards.paging import PageSize, after_id, page_of
 
 router = APIRouter(tags=["causes"])
 
@@ -58,10 +58,8 @@ def list_causes(
         records = service.list_causes(
             session, program_id=who.program_id, after_id=after, limit=limit + 1, active=active
         )
-    items = [CauseOut.of(r) for r in records[:limit]]
-    return CausePage(
-        items=items, next_cursor=next_cursor([i.id for i in items], len(records), limit)
-    )
+    items, following = page_of(records, limit, CauseOut.of)
+    return CausePage(items=items, next_cursor=following)
 
 
 @router.get("/v1/causes/{cause_id}", response_model=CauseOut, responses=errors(403, 404))

@@ -15,7 +15,7 @@ from punchcard.members.domain import Channel
 from punchcard.rewards import service
 from punchcard.rewards.causes_endpoints import router as causes_router
 from punchcard.rewards.domain import RewardType
-from punchcard.rewards.paging import PageSize, after_id, next_cursor
+from punchcard.rewards.paging import PageSize, after_id, page_of
 from punchcard.rewards.schemas import (
     MemberRewardList,
     RewardCreate,
@@ -71,10 +71,8 @@ def list_rewards(
             active=active,
             kind=kind,
         )
-    items = [RewardOut.of(r) for r in records[:limit]]
-    return RewardPage(
-        items=items, next_cursor=next_cursor([i.id for i in items], len(records), limit)
-    )
+    items, following = page_of(records, limit, RewardOut.of)
+    return RewardPage(items=items, next_cursor=following)
 
 
 @router.get("/v1/rewards/{reward_id}", response_model=RewardOut, responses=errors(403, 404))

@@ -1,0 +1,1 @@
+"""Leaderboards: boards per period, members' display names and opt-in, live scores."""
