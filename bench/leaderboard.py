@@ -218,6 +218,20 @@ def measure(db: Database, program_id: int, board_id: int, key: str, calls: int) 
             snapshot = service.scores_snapshot(session, board_id, key_of(db, board_id))
         results["snapshot_load_ms"] = round((time.perf_counter() - started) * 1000, 1)
         results["snapshot_size"] = snapshot.size
+
+        def rank_snapshot(i: int) -> None:
+            with db.reader() as session:
+                service.member_rank(
+                    session,
+                    program_id=program_id,
+                    board_id=board_id,
+                    member_id=picks[i],
+                    period_key=None,
+                    now=NOW,
+                    snapshot=lambda _board, _key: snapshot,
+                )
+
+        results["own_rank_service_snapshot"] = _timed(rank_snapshot, calls)
         results["own_rank_http"] = _timed(rank_http, calls)
         sample = client.get(f"/v1/leaderboards/{board_id}/members/{picks[0]}", headers=headers)
         results["sample_rank"] = sample.json()
