@@ -88,6 +88,16 @@ def _http(db: str, r: dict[str, Any]) -> Iterator[Row]:
     yield from _server(name, r)
 
 
+def _engaged(db: str, r: dict[str, Any]) -> Iterator[Row]:
+    """No target of its own: what a program using challenges, badges, a streak and a
+    leaderboard gets, to read next to the plain HTTP earn rows."""
+    name = f"HTTP earn, game features on, {DB_NAMES[db]}"
+    yield _row(f"{name}: events/s", f"{r['events_per_s']:,.0f}")
+    yield _row(f"{name}: p50 / p99 ms", f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}")
+    yield _row(f"{name}: errors", _errors(r["errors"], _codes(r), r["socket_errors"]))
+    yield from _server(name, r)
+
+
 def _batch(db: str, r: dict[str, Any]) -> Iterator[Row]:
     name = f"Batch earn {DB_NAMES[db]}"
     rate = r["events_per_s"]
@@ -127,6 +137,7 @@ def _contention(db: str, r: dict[str, Any]) -> Iterator[Row]:
 
 PER_DATABASE: dict[str, Callable[[str, dict[str, Any]], Iterator[Row]]] = {
     "http": _http,
+    "engaged": _engaged,
     "batch": _batch,
     "import": _import,
     "contention": _contention,

@@ -3,12 +3,12 @@ earn, the CDNOW bulk import and hot-member contention, each on a fresh scratch d
 PostgreSQL and SQLite, with the server's peak memory. Prints a table against the targets and
 writes bench/results.json (every figure, the machine, the commit).
 
-    .venv/bin/python -m bench.run [--only pgbench,http,batch,import,contention]
+    .venv/bin/python -m bench.run [--only pgbench,http,engaged,batch,import,contention]
         [--seconds 30] [--workers N] [--db sqlite,postgresql]
 
 --seconds is the measured window of pgbench and HTTP earn; batch earn runs 2/3 of it and the
 hot member 1/2 (20 s and 15 s by default), each load after a 3 s warm-up. The whole default
-run takes about 8 minutes. --workers sets the uvicorn workers of every server (default: 2 on
+run takes about 9 minutes. --workers sets the uvicorn workers of every server (default: 2 on
 PostgreSQL, 1 on SQLite). PostgreSQL is PUNCHCARD_BENCH_POSTGRES_URL (a user who may create
 databases; default postgres@127.0.0.1:5432); the scratch databases are pcbench_*, dropped
 after each part. Exit status 1 when a part could not run; missed targets do not fail the run.
@@ -28,14 +28,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import batch, contention, earn, ingest, pgbench, report
+from bench import batch, contention, earn, engaged, ingest, pgbench, report
 from bench.common import ROOT, Options, scratch_database
 from bench.machine import describe
 
-PARTS = ("pgbench", "http", "batch", "import", "contention")
+PARTS = ("pgbench", "http", "engaged", "batch", "import", "contention")
 DATABASES = ("postgresql", "sqlite")
 PER_DATABASE: dict[str, Callable[[str, str, Options], dict[str, Any]]] = {
     "http": earn.run,
+    "engaged": engaged.run,
     "batch": batch.run,
     "import": ingest.run,
     "contention": contention.run,

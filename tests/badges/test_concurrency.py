@@ -60,7 +60,7 @@ def _awards(db: Database, program: ProgramSettings) -> tuple[Counter[int], Count
             .where(LedgerTransaction.program_id == program.id, LedgerTransaction.reason == "badge")
             .group_by(LedgerTransaction.reference)
         ).all()
-    return Counter({b: n for b, n in badges}), Counter({r: n for r, n in credits})
+    return Counter({b: n for b, n in badges}), Counter({str(r): n for r, n in credits})
 
 
 @pytest.mark.slow

@@ -11,7 +11,8 @@ from punchcard.kit.clock import FixedClock
 from tests.badges.helpers import badge_points, customer_id, earned, make_badge, order
 from tests.conftest import START, Api
 from tests.events.test_events_api import enrol, uid
-from tests.redemptions.helpers import fund, issued, make_cause, make_reward
+from tests.redemptions.helpers import issued, make_cause, make_reward
+from tests.rewards.helpers import give_points as fund
 from tests.tiers.helpers import history, put_tiers
 
 
