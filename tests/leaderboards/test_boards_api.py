@@ -166,10 +166,10 @@ def test_scopes_and_programs(
 
 def test_configured_follows_active_boards_at_once(api: Api, db: Database) -> None:
     program_id = api.program.id
-    assert engagement.cached_configured(db, program_id) is False  # cached now
+    assert engagement.cached_configured(db, program_id) == frozenset()  # cached now
     board = create_board(api)
-    assert engagement.cached_configured(db, program_id) is True
+    assert engagement.cached_configured(db, program_id) == {"leaderboards"}
     api.client.patch(
         f"/v1/leaderboards/{board['id']}", json={"active": False}, headers=api.headers()
     )
-    assert engagement.cached_configured(db, program_id) is False
+    assert engagement.cached_configured(db, program_id) == frozenset()

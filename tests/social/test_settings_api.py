@@ -92,8 +92,8 @@ def test_the_summary_is_for_admin_and_analyst_keys(api: Api) -> None:
 
 def test_settings_writes_reroute_the_programs_events_at_once(api: Api, db: Database) -> None:
     """`hooks.configured` is cached per process: a PUT must forget it."""
-    assert engagement.cached_configured(db, api.program.id) is False
+    assert engagement.cached_configured(db, api.program.id) == frozenset()
     put_settings(api)
-    assert engagement.cached_configured(db, api.program.id) is True
+    assert engagement.cached_configured(db, api.program.id) == {"social"}
     put_settings(api, active=False)
-    assert engagement.cached_configured(db, api.program.id) is False
+    assert engagement.cached_configured(db, api.program.id) == frozenset()

@@ -28,16 +28,26 @@ from punchcard.streaks import hooks as streaks
 
 # Referrals and attribution first (they look at the order as it arrived), then progress,
 # then the leaderboards, which also count the bonus points the others just gave.
-_FEATURES = (referrals, social, challenges, badges, streaks, leaderboards)
+_FEATURES = (
+    ("referrals", referrals),
+    ("social", social),
+    ("challenges", challenges),
+    ("badges", badges),
+    ("streaks", streaks),
+    ("leaderboards", leaderboards),
+)
+
+Engaged = frozenset[str]  # the names of the features a program has set up; empty: none
 
 
-def configured(session: Session, program_id: int) -> bool:
-    """Whether any feature is set up for the program: if not, events need no hook at all."""
-    return any(feature.configured(session, program_id) for feature in _FEATURES)
+def configured(session: Session, program_id: int) -> Engaged:
+    """The features set up for the program: only they run for its events (an empty set: no
+    hook at all, and the express lane may take its events)."""
+    return frozenset(name for name, feature in _FEATURES if feature.configured(session, program_id))
 
 
-def cached_configured(db: Database, program_id: int) -> bool:
-    def load() -> bool:
+def cached_configured(db: Database, program_id: int) -> Engaged:
+    def load() -> Engaged:
         with db.reader() as session:
             return configured(session, program_id)
 
@@ -50,9 +60,11 @@ def forget(db: Database, program_id: int) -> None:
     db.caches.forget(("engagement", program_id))
 
 
-def after_event(session: Session, seen: EventSeen) -> None:
-    for feature in _FEATURES:
-        feature.on_event(session, seen)
+def after_event(session: Session, seen: EventSeen, features: Engaged | None = None) -> None:
+    """`features`: those set up for the program (`configured`); None: ask every one."""
+    for name, feature in _FEATURES:
+        if features is None or name in features:
+            feature.on_event(session, seen)
 
 
 def after_enrol(

@@ -18,6 +18,7 @@ from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
 from punchcard.db import Database
 from punchcard.engagement import hooks as engagement
+from punchcard.engagement.hooks import Engaged
 from punchcard.errors import ConflictError, PunchcardError
 from punchcard.events import custom, express, fastpath, service
 from punchcard.events.repository import explanation_for
@@ -51,7 +52,7 @@ def _ingest(
     body: EventIn,
     now: datetime,
     dry_run: bool,
-    engaged: bool | None = None,
+    engaged: Engaged | None = None,
 ) -> EventResult:
     result = service.ingest(
         session, program=program, event=_input(body), now=now, dry_run=dry_run, engaged=engaged
@@ -143,7 +144,7 @@ def _fast(
     events: list[service.EventInput],
     now: datetime,
     policy: Policy | None,
-    engaged: bool | None = None,
+    engaged: Engaged | None = None,
 ) -> list[fastpath.Outcome]:
     """The fast path, with a write that lost a race (the same event or order id committed by
     another request a moment before) answered as a conflict to retry, not a 500."""
@@ -276,7 +277,7 @@ def _batch_items(
     policy: Policy | None,
     raw_events: list[dict[str, Any]],
     now: datetime,
-    engaged: bool | None = None,
+    engaged: Engaged | None = None,
 ) -> list[BatchItem]:
     """Runs of events the fast path can take go through it together; any other event (a
     refund, say) goes alone through the general path, in its place, so that order holds."""
@@ -318,7 +319,7 @@ def _batch_item(
     raw: dict[str, Any],
     now: datetime,
     dry_run: bool,
-    engaged: bool | None = None,
+    engaged: Engaged | None = None,
 ) -> BatchItem:
     try:
         event = EventIn.model_validate(raw)

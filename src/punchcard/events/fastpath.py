@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.engagement import hooks as engagement
 from punchcard.engagement.context import EventSeen
+from punchcard.engagement.hooks import Engaged
 from punchcard.errors import PunchcardError
 from punchcard.events import earnplan
 from punchcard.events.earnplan import Evaluated
@@ -205,7 +206,7 @@ def ingest_many(
     now: datetime,
     replayed: set[int] | None = None,
     tiers: Policy | Literal["read"] | None = "read",
-    engaged: bool | None = None,
+    engaged: Engaged | None = None,
 ) -> list[Outcome]:
     """Each event's stored result (a replay gives the first one back) or its error, in order;
     `replayed` collects the positions of replays. The events must be `eligible`; the caller
@@ -237,11 +238,13 @@ def ingest_many(
     if policy is not None:
         tiering = TierBatch(program.id, policy, known.held, now, iter(known.change_ids))
     outcomes, written = _apply(raw, program, rules, events, checked, known, now, tiering)
-    if written and (engagement.configured(session, program.id) if engaged is None else engaged):
+    if written and engaged is None:
+        engaged = engagement.configured(session, program.id)
+    if written and engaged:
         # After the batch's rows are written, still under its locks; each member's events in
         # the order they happened (a till syncing yesterday after today counts both days).
         for one in sorted(written, key=lambda seen: (seen.member_id, seen.occurred_at)):
-            engagement.after_event(session, one)
+            engagement.after_event(session, one, engaged)
     if replayed is not None:
         replayed.update(i for i, e in enumerate(events) if e.source_id in known.results)
         seen: set[str] = set()

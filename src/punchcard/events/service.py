@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.engagement import hooks as engagement
 from punchcard.engagement.context import EventSeen
+from punchcard.engagement.hooks import Engaged
 from punchcard.errors import NotFoundError
 from punchcard.events import custom, orders
 from punchcard.events import repository as repo
@@ -96,7 +97,7 @@ def ingest(
     event: EventInput,
     now: datetime,
     dry_run: bool = False,
-    engaged: bool | None = None,
+    engaged: Engaged | None = None,
 ) -> dict[str, Any]:
     return ingest_once(
         session, program=program, event=event, now=now, dry_run=dry_run, engaged=engaged
@@ -110,7 +111,7 @@ def ingest_once(
     event: EventInput,
     now: datetime,
     dry_run: bool = False,
-    engaged: bool | None = None,
+    engaged: Engaged | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The result, and whether it is a replay of an event seen before. `engaged`: whether
     the program has engagement features (challenges, badges, ...) set up, if the caller
@@ -155,7 +156,7 @@ def ingest_once(
         if engaged is None:
             engaged = engagement.configured(session, program.id)
         if engaged:
-            engagement.after_event(session, seen_of(program, event, outcome, now))
+            engagement.after_event(session, seen_of(program, event, outcome, now), engaged)
     result = result_of(event, outcome, dry_run)
     if event_row is not None:
         repo.finish_event(
