@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from punchcard.kit.clock import FixedClock
 from punchcard.programs.domain import Scope
 from tests.badges.helpers import customer_id, earned, make_badge
 from tests.challenges.helpers import balance, create, enrol, order, send
 from tests.conftest import START, Api
 from tests.events.test_events_api import event, line, order_data, post_batch, uid
+from tests.referrals import helpers as ref
 from tests.social.helpers import member, put_settings, share_response
 from tests.streaks.test_streaks_api import make_streak, streaks_of
 
@@ -97,7 +99,7 @@ def test_batch_and_single_events_award_the_same_event(api: Api) -> None:
 # --- streaks: one batch, events not in time order -------------------------------------------
 
 
-def test_a_batch_with_two_days_out_of_order_counts_both_days(api: Api, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_with_two_days_out_of_order_counts_both_days(api: Api, clock: FixedClock) -> None:
     """A POS syncing yesterday and today in one batch, newest first: both days qualified."""
     streak = make_streak(api, bonuses=[{"length": 2, "points": 20}])
     customer = uid("cust")
@@ -112,7 +114,7 @@ def test_a_batch_with_two_days_out_of_order_counts_both_days(api: Api, clock) ->
     assert state["current_length"] == 2, state
 
 
-# --- leaderboards / referrals: a stale referral code blocks sign-up --------------------------
+# --- referrals: a stale referral code must not block sign-up --------------------------
 
 
 def test_enrolment_with_a_stale_code_after_referrals_are_switched_off(api: Api) -> None:
@@ -137,10 +139,10 @@ def test_enrolment_with_a_stale_code_after_referrals_are_switched_off(api: Api) 
 
 # --- referrals: fraud checks bypassed ----------------------------------------------------------
 
-from tests.referrals import helpers as ref  # noqa: E402
 
-
-def test_self_referral_email_given_after_enrolment_is_still_caught(api: Api, clock) -> None:  # type: ignore[no-untyped-def]
+def test_self_referral_email_given_after_enrolment_is_still_caught(
+    api: Api, clock: FixedClock
+) -> None:
     """Enrol without an e-mail (nothing to compare), add it afterwards, order: not paid."""
     ref.put_settings(api)
     _, code = ref.referrer(api, email="ann.lee@gmail.com")
