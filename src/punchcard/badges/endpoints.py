@@ -23,7 +23,7 @@ from punchcard.badges.schemas import (
     LockedOut,
     MemberBadgesOut,
 )
-from punchcard.engagement import hooks as engagement
+from punchcard.engagement.writes import run_config_write
 from punchcard.rewards.paging import PageSize, after_id, page_of
 
 router = APIRouter(tags=["badges"])
@@ -48,9 +48,7 @@ def create_badge(
         row = service.create_badge(session, program_id=who.program_id, fields=fields, now=now)
         return 201, BadgeOut.of(row)
 
-    response = run_write(request, db, who, now, body, handler, idempotency_key)
-    engagement.forget(db, who.program_id)
-    return response
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get("/v1/badges", response_model=BadgePage, responses=errors(403))
@@ -102,9 +100,7 @@ def update_badge(
         )
         return 200, BadgeOut.of(row)
 
-    response = run_write(request, db, who, now, body, handler, idempotency_key)
-    engagement.forget(db, who.program_id)
-    return response
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.post(

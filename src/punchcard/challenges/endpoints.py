@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from punchcard.api.deps import Admin, Caller, DbDep, IdempotencyKey, NowDep, Reader, Writer
+from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import Id, errors
-from punchcard.api.writes import Handler, run_write
+from punchcard.api.writes import run_write
 from punchcard.challenges import domain, service
 from punchcard.challenges.schemas import (
     ChallengeCreate,
@@ -23,28 +23,10 @@ from punchcard.challenges.schemas import (
     MemberChallengeList,
     MemberChallengeOut,
 )
-from punchcard.db import Database
-from punchcard.engagement import hooks as engagement
+from punchcard.engagement.writes import run_config_write
 from punchcard.rewards.paging import PageSize, after_id, page_of
 
 router = APIRouter(tags=["challenges"])
-
-
-def _config_write(
-    request: Request,
-    db: Database,
-    who: Caller,
-    now: datetime,
-    body: BaseModel,
-    handler: Handler,
-    key: str | None,
-) -> Response:
-    """A change of challenges: events of the program are routed again at once (the express
-    lane skips programs with active challenges)."""
-    try:
-        return run_write(request, db, who, now, body, handler, key)
-    finally:
-        engagement.forget(db, who.program_id)
 
 
 @router.post(
@@ -66,7 +48,7 @@ def create_challenge(
         row = service.create_challenge(session, program_id=who.program_id, body=body, now=now)
         return 201, ChallengeOut.of(row)
 
-    return _config_write(request, db, who, now, body, handler, idempotency_key)
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get("/v1/challenges", response_model=ChallengePage, responses=errors(403))
@@ -123,7 +105,7 @@ def update_challenge(
         )
         return 200, ChallengeOut.of(row)
 
-    return _config_write(request, db, who, now, body, handler, idempotency_key)
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.post(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
-from punchcard.engagement import hooks as engagement
+from punchcard.engagement.writes import run_config_write
 from punchcard.leaderboards import service
 from punchcard.leaderboards.domain import Metric, ScoreSnapshot
 from punchcard.leaderboards.errors import NotRebuildableError
@@ -70,10 +70,7 @@ def create_leaderboard(
         )
         return 201, LeaderboardOut.of(board)
 
-    try:
-        return run_write(request, db, who, now, body, handler, idempotency_key)
-    finally:
-        engagement.forget(db, who.program_id)
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get("/v1/leaderboards", response_model=LeaderboardPage, responses=errors(403))
@@ -175,10 +172,7 @@ def update_leaderboard(
         )
         return 200, LeaderboardOut.of(board)
 
-    try:
-        return run_write(request, db, who, now, body, handler, idempotency_key)
-    finally:
-        engagement.forget(db, who.program_id)
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get(

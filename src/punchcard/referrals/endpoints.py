@@ -13,7 +13,7 @@ from punchcard.api import paging
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
-from punchcard.engagement import hooks as engagement
+from punchcard.engagement.writes import run_config_write
 from punchcard.kit import cursor as cursors
 from punchcard.members import service as members
 from punchcard.programs import service as programs
@@ -60,10 +60,7 @@ def put_settings(
         )
         return 200, SettingsOut.of(settings)
 
-    try:
-        return run_write(request, db, who, now, body, handler, idempotency_key)
-    finally:
-        engagement.forget(db, who.program_id)
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get(

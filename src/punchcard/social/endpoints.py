@@ -23,7 +23,7 @@ from punchcard.api.deps import (
 )
 from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
-from punchcard.engagement import hooks as engagement
+from punchcard.engagement.writes import run_config_write
 from punchcard.kit import cursor as cursors
 from punchcard.programs.domain import Scope
 from punchcard.rewards.paging import PageSize
@@ -87,10 +87,7 @@ def put_settings(
         )
         return 200, SettingsOut.of(settings, now)
 
-    try:
-        return run_write(request, db, who, now, body, handler, idempotency_key)
-    finally:
-        engagement.forget(db, who.program_id)
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.post(

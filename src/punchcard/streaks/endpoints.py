@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session
 
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader
 from punchcard.api.schemas import Id, errors
-from punchcard.api.writes import run_write
-from punchcard.engagement import hooks as engagement
+from punchcard.engagement.writes import run_config_write
 from punchcard.rewards.paging import PageSize, after_id, page_of
 from punchcard.streaks import service
 from punchcard.streaks.schemas import (
@@ -44,9 +43,7 @@ def create_streak(
         row = service.create_streak(session, program_id=who.program_id, fields=fields, now=now)
         return 201, StreakOut.of(row)
 
-    response = run_write(request, db, who, now, body, handler, idempotency_key)
-    engagement.forget(db, who.program_id)
-    return response
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get("/v1/streaks", response_model=StreakPage, responses=errors(403))
@@ -99,9 +96,7 @@ def update_streak(
         )
         return 200, StreakOut.of(row)
 
-    response = run_write(request, db, who, now, body, handler, idempotency_key)
-    engagement.forget(db, who.program_id)
-    return response
+    return run_config_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.get(
