@@ -662,6 +662,14 @@ def test_a_dry_run_still_checks_the_data(api: Api) -> None:
     assert error(response)["code"] == "invalid_event_data"
 
 
+def test_a_shared_url_the_url_parser_refuses_is_bad_event_data(api: Api) -> None:
+    data = {"platform": "web", "url": "https://[shop.example/cd-1"}
+    response = post_event(api, event("social.shared", data))
+
+    assert response.status_code == 422, response.text
+    assert error(response)["code"] == "invalid_event_data"
+
+
 # --- batches -----------------------------------------------------------------------------------
 
 

@@ -103,6 +103,7 @@ GOOD = Settings(active=True, referrer_points=10, referee_points=5, min_order_tot
         ({"max_referees_per_address": -1}, "max_referees_per_address"),
         ({"link_template": "https://x.example/"}, "link_template"),
         ({"link_template": "ftp://x.example/{code}"}, "link_template"),
+        ({"link_template": "https://[x.example/?ref={code}"}, "link_template"),
     ],
 )
 def test_settings_problems(change: dict[str, object], field: str) -> None:

@@ -6,10 +6,11 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from punchcard.api.schemas import Page, Request
 from punchcard.badges.domain import Progress
+from punchcard.kit.urls import is_web_url
 from punchcard.ledger.domain import MAX_POINTS
 
 Count = Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
@@ -19,8 +20,18 @@ Points = Annotated[
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str | None, Field(max_length=10_000)]
+
+
+def _web_url(value: str | None) -> str | None:
+    if value is not None and not is_web_url(value):
+        raise ValueError("must be an http(s) address with a host")
+    return value
+
+
 ImageUrl = Annotated[
-    str | None, Field(max_length=2000, pattern=r"^https?://\S+$", examples=["https://x/b.png"])
+    str | None,
+    Field(max_length=2000, pattern=r"^https?://\S+$", examples=["https://x/b.png"]),
+    AfterValidator(_web_url),
 ]
 
 

@@ -6,9 +6,17 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from punchcard.errors import InvalidInputError
+from punchcard.kit.urls import is_web_url
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e10"), max_digits=14, decimal_places=2)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -74,6 +82,13 @@ class ReviewSubmitted(_Data):
 class SocialShared(_Data):
     platform: Text
     url: str = Field(pattern=r"^https?://\S+$", max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _parsable(cls, value: str) -> str:
+        if not is_web_url(value):
+            raise ValueError("must be an http(s) address with a host")
+        return value
 
 
 class RecyclingDroppedOff(_Data):

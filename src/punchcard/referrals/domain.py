@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from punchcard.kit import codes
+from punchcard.kit.urls import is_web_url
 
 CODE_LENGTH = 8  # 40 random bits: unguessable enough for a code that only earns on an order
 MAX_POINTS = 1_000_000
@@ -82,7 +83,10 @@ def settings_problem(settings: Settings) -> tuple[str, str] | None:
     if template is not None:
         if "{code}" not in template:
             return "link_template", "link_template must contain {code}"
-        if not re.match(r"^https?://[^\s/]+", template) or len(template) > MAX_TEMPLATE:
+        filled = template.replace("{code}", "ABCD2345")
+        if not re.match(r"^https?://[^\s/]+", template) or not is_web_url(filled):
+            return "link_template", "link_template must be an http(s) URL"
+        if len(template) > MAX_TEMPLATE:
             return "link_template", "link_template must be an http(s) URL"
     return None
 
