@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from punchcard import __version__
+from punchcard.analytics.insights.endpoints import router as insights_router
+from punchcard.analytics.kpis.endpoints import router as kpis_router
 from punchcard.api import handlers
 from punchcard.badges.endpoints import router as badges_router
 from punchcard.challenges.endpoints import router as challenges_router
@@ -80,6 +82,8 @@ def create_app(
     app.include_router(leaderboards_router)
     app.include_router(referrals_router)
     app.include_router(social_router)
+    app.include_router(kpis_router)
+    app.include_router(insights_router)
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Database down"}})
     def health() -> JSONResponse:

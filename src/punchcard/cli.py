@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -47,6 +47,10 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(import_app, name="import")
 tiers_app = typer.Typer(help="Member tiers.", no_args_is_help=True)
 app.add_typer(tiers_app, name="tiers")
+analytics_app = typer.Typer(
+    help="Program analytics and customer-base prediction.", no_args_is_help=True
+)
+app.add_typer(analytics_app, name="analytics")
 
 err = Console(stderr=True)
 out = Console()
@@ -358,6 +362,40 @@ def import_orders_command(
         print(f"skipped {count}: {reason}")
     for example in report.examples:
         print(f"  {example}", file=sys.stderr)
+
+
+def _day_option(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name} must be a date such as 2026-01-31, not {value!r}", 2)
+
+
+@analytics_app.command("report")
+def analytics_report(
+    db: DbOption = None,
+    program: ProgramOption = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """The program's KPIs for a date range (default: all of its history), by channel and tier."""
+    from punchcard.analytics.kpis.report import render
+
+    if as_json and as_csv:
+        fail("choose one of --json and --csv", 2)
+    first, last = _day_option(start, "--from"), _day_option(end, "--to")
+    output = "json" if as_json else "csv" if as_csv else "table"
+    with database(db) as handle:
+        program_id = pick_program(handle, program)
+        try:
+            text = render(handle, program_id=program_id, start=first, end=last, output=output)
+        except PunchcardError as exc:
+            fail(exc.message, 2)
+    print(text, end="" if text.endswith("\n") else "\n")
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """All tables on one metadata; importing this package registers every one of them."""
 
+from punchcard.models import analytics as _analytics  # noqa: F401  (the tables of analytics)
 from punchcard.models import badge as _badge  # noqa: F401  (the tables of badges)
 from punchcard.models import challenge as _challenge  # noqa: F401  (the tables of challenges)
 from punchcard.models import leaderboard as _leaderboard  # noqa: F401  (the tables of leaderboards)
@@ -22,6 +23,7 @@ from punchcard.models.member_tier import MemberTier
 from punchcard.models.order import Order
 from punchcard.models.pending_credit import PendingCredit
 from punchcard.models.posting import Posting
+from punchcard.models.prediction_model import PredictionModel
 from punchcard.models.program import Program
 from punchcard.models.redemption import Redemption
 from punchcard.models.reward import Reward
@@ -47,6 +49,7 @@ __all__ = [
     "Order",
     "PendingCredit",
     "Posting",
+    "PredictionModel",
     "Program",
     "Redemption",
     "Reward",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -21,6 +22,11 @@ class Program(Base):
         CheckConstraint("pending_days >= 0", name="pending_days"),
         CheckConstraint(
             "points_payment_rate IS NULL OR points_payment_rate > 0", name="points_payment_rate"
+        ),
+        CheckConstraint("point_value IS NULL OR point_value >= 0", name="point_value"),
+        CheckConstraint(
+            "expected_breakage IS NULL OR (expected_breakage >= 0 AND expected_breakage <= 1)",
+            name="expected_breakage",
         ),
         CheckConstraint(
             "points_payment_max_percent > 0 AND points_payment_max_percent <= 100",
@@ -40,5 +46,7 @@ class Program(Base):
     # and the largest share of an order they may pay.
     points_payment_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
     points_payment_max_percent: Mapped[int] = mapped_column(Integer, default=100)
+    point_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 6), nullable=True)
+    expected_breakage: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

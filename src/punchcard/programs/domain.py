@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -38,6 +39,12 @@ class ProgramSettings:
     auto_enrol: bool
     points_payment_rate: int | None = None
     points_payment_max_percent: int = 100
+    # What one point costs the merchant when it is redeemed, in the program's currency
+    # (None: not set, so liability and ROI are given in points only).
+    point_value: Decimal | None = None
+    # The share of outstanding points the merchant expects never to be redeemed, 0 to 1
+    # (None: use the breakage the program has seen so far).
+    expected_breakage: Decimal | None = None
 
 
 def _add_months(moment: datetime, months: int) -> tuple[int, int]:

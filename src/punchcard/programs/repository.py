@@ -23,6 +23,8 @@ _PROGRAM_COLUMNS = (
     Program.auto_enrol,
     Program.points_payment_rate,
     Program.points_payment_max_percent,
+    Program.point_value,
+    Program.expected_breakage,
 )
 
 
@@ -38,6 +40,8 @@ def _settings(row: Any) -> ProgramSettings:
         auto_enrol=bool(row.auto_enrol),
         points_payment_rate=row.points_payment_rate,
         points_payment_max_percent=row.points_payment_max_percent,
+        point_value=row.point_value,
+        expected_breakage=row.expected_breakage,
     )
 
 

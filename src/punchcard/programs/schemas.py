@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -26,6 +27,14 @@ class ProgramOut(BaseModel):
     points_payment_max_percent: int = Field(
         description="Pay with points: the largest share of an order, in percent, points may pay."
     )
+    point_value: Decimal | None = Field(
+        description="What one point costs the merchant when redeemed, in the program's "
+        "currency (null: liability and ROI are reported in points only)."
+    )
+    expected_breakage: Decimal | None = Field(
+        description="Share of outstanding points expected never to be redeemed, 0 to 1 "
+        "(null: the breakage observed so far is used)."
+    )
 
     @classmethod
     def of(cls, p: ProgramSettings) -> ProgramOut:
@@ -42,6 +51,8 @@ class ProgramPatch(Request):
     auto_enrol: bool | None = None
     points_payment_rate: int | None = Field(None, strict=True, ge=1, le=1_000_000)
     points_payment_max_percent: int | None = Field(None, strict=True, ge=1, le=100)
+    point_value: Decimal | None = Field(None, ge=0, le=1_000_000, max_digits=12, decimal_places=6)
+    expected_breakage: Decimal | None = Field(None, ge=0, le=1, max_digits=5, decimal_places=4)
 
 
 class ApiKeyCreate(Request):
