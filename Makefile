@@ -34,7 +34,7 @@ tools:
 	command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
 
 unit: install
-	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q -m "not reliability"
+	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadgroup -q -m "not reliability"
 
 # Crash and fault tests restart servers (PostgreSQL too): they run alone, after the rest.
 reliability-short: install

@@ -398,6 +398,59 @@ def analytics_report(
     print(text, end="" if text.endswith("\n") else "\n")
 
 
+@analytics_app.command("clv")
+def analytics_clv(
+    calibration_end: Annotated[
+        str, typer.Option("--calibration-end", help="Learn from orders up to this day, YYYY-MM-DD.")
+    ],
+    holdout_end: Annotated[
+        str | None,
+        typer.Option("--holdout-end", help="Check the forecast on the orders up to this day."),
+    ] = None,
+    db: DbOption = None,
+    program: ProgramOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Keep the fit as the program's model for insights.")
+    ] = False,
+) -> None:
+    """Fit BG/NBD and Gamma-Gamma on the program's orders; with --holdout-end, compare the
+    forecast with what members bought next (repeat purchases and the AUC of buying again)."""
+    from punchcard.analytics.insights import service as insights
+    from punchcard.analytics.insights.schemas import PredictionOut
+    from punchcard.analytics.insights.text import describe
+
+    first = _day_option(calibration_end, "--calibration-end")
+    last = _day_option(holdout_end, "--holdout-end")
+    assert first is not None
+    if last is not None and last <= first:
+        fail("--holdout-end must come after --calibration-end", 2)
+    now = utcnow()
+    with database(db) as handle:
+        program_id = pick_program(handle, program)
+        try:
+            with handle.reader() as session:
+                analysis = insights.analyse(
+                    session,
+                    program_id=program_id,
+                    calibration_end=first,
+                    holdout_end=last,
+                    today=now.date(),
+                )
+            if save:
+                with session_scope(handle.writer) as session:
+                    analysis = insights.keep(
+                        session, program_id=program_id, analysis=analysis, now=now
+                    )
+        except PunchcardError as exc:
+            fail(exc.message, 2)
+    found = PredictionOut.of(analysis)
+    if as_json:
+        print(found.model_dump_json())
+        return
+    print(describe(found))
+
+
 @app.command()
 def worker(
     db: DbOption = None,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from punchcard import demo_engagement
+from punchcard import demo_analytics, demo_engagement
 from punchcard.config import Settings
 from punchcard.db import Database, session_scope
 from punchcard.demo_engagement import Played
@@ -154,6 +155,7 @@ class DemoSummary:
     imported: dict[str, object] | None
     sample_code: str | None = None
     played: Played | None = None
+    model_line: str | None = None
 
     def text(self, port: int) -> str:
         base = f"http://127.0.0.1:{port}"
@@ -186,6 +188,15 @@ class DemoSummary:
             ]
         if self.played is not None:
             lines += self._played_lines(base)
+        lines += [
+            "analytics (see docs/kpis.md and docs/prediction.md):",
+            f"  curl -H 'Authorization: Bearer {key}' "
+            f"'{base}/v1/analytics/summary?from=1997-01-01&to=1998-06-30'",
+            f"  curl -H 'Authorization: Bearer {key}' {base}/v1/analytics/predictions/latest",
+            f"  curl -H 'Authorization: Bearer {key}' '{member}/insights?as_of=1998-06-30'",
+        ]
+        if self.model_line is not None:
+            lines.append(f"  {self.model_line}")
         return "\n".join(lines)
 
     def _played_lines(self, base: str) -> list[str]:
@@ -215,6 +226,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
     report = None
     five_off = None
     played = None
+    model_line = None
     if existing:
         program = existing[0]
     else:
@@ -224,6 +236,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         )
         _engagement(db, program, now)
         run_ledger_jobs(db, now=END_OF_DATA)
+        model_line = demo_analytics.fit(db, program.id, now)
         five_off = _catalog(db, program, now)
         with db.reader() as session:
             found = members.find_ids(session, program_id=program.id, external_ids=["00004"])
@@ -262,6 +275,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         report.as_json() if isinstance(report, ImportReport) else None,
         code,
         played,
+        model_line,
     )
 
 
@@ -283,7 +297,11 @@ def _create(db: Database, now: datetime) -> ProgramSettings:
         return programs.update_program(
             session,
             program.id,
-            changes={"points_payment_rate": 100, "points_payment_max_percent": 50},
+            changes={
+                "points_payment_rate": 100,
+                "points_payment_max_percent": 50,
+                "point_value": Decimal("0.01"),
+            },
             now=now,
         )
 
