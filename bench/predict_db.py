@@ -64,15 +64,22 @@ def measure(
 
     analysis, fit_s = _timed(fit)
     with session_scope(db.writer) as session:
-        service.keep(session, program_id=program_id, analysis=analysis, now=NOW)
+        kept = service.keep(session, program_id=program_id, analysis=analysis, now=NOW)
 
     def score_all() -> population.Population:
         with db.reader() as session:
             return population.score_all(
-                session, program_id=program_id, today=holdout_end, weeks=13, months=12, rate=0.1
+                session,
+                kept=kept,
+                program_id=program_id,
+                today=holdout_end,
+                weeks=13,
+                months=12,
+                rate=0.1,
             )
 
     scored, score_s = _timed(score_all)
+    assert scored.summary is not None
     member = int(scored.summary.customer[0])
 
     def insights() -> service.Insights:

@@ -49,3 +49,12 @@ def save(session: Session, program_id: int, key: str, status_code: int, body: by
         .where(IdempotencyKey.program_id == program_id, IdempotencyKey.key == key)
         .values(status_code=status_code, response_body=body)
     )
+
+
+def exists(session: Session, program_id: int, key: str) -> bool:
+    found = session.execute(
+        select(IdempotencyKey.key).where(
+            IdempotencyKey.program_id == program_id, IdempotencyKey.key == key
+        )
+    ).first()
+    return found is not None

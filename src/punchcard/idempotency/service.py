@@ -60,3 +60,9 @@ def begin(
 
 def finish(session: Session, *, program_id: int, key: str, status_code: int, body: bytes) -> None:
     repo.save(session, program_id, key, status_code, body)
+
+
+def seen(session: Session, *, program_id: int, key: str) -> bool:
+    """Whether a request with this key was already taken: a costly write (a model fit) checks
+    it first so that a retry replays instead of doing the work again."""
+    return repo.exists(session, program_id, key)

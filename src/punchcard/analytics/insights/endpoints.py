@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from punchcard.analytics.insights import service
 from punchcard.analytics.insights.errors import PredictionSettingsError
-from punchcard.analytics.insights.population import Population, members_of, score_all, totals
+from punchcard.analytics.insights.population import (
+    Population,
+    kept_or_404,
+    members_of,
+    score_all,
+    totals,
+)
 from punchcard.analytics.insights.schemas import (
     InsightsOut,
     ModelRefOut,
@@ -29,6 +35,7 @@ from punchcard.api.schemas import Id, errors
 from punchcard.api.writes import run_write
 from punchcard.db import Database
 from punchcard.errors import NotFoundError
+from punchcard.idempotency import service as idempotency
 from punchcard.programs.domain import Scope
 
 router = APIRouter(tags=["analytics"])
@@ -62,8 +69,9 @@ def create_prediction(
             code="bad_holdout",
             details={"field": "holdout_end"},
         )
-    with db.reader() as session:
-        analysis = service.analyse(
+
+    def analyse(session: Session) -> service.Analysis:
+        return service.analyse(
             session,
             program_id=who.program_id,
             calibration_end=calibration_end,
@@ -71,10 +79,19 @@ def create_prediction(
             today=today,
         )
 
+    # The fit runs before the write, outside the write lock; a retry whose key was already
+    # taken skips it and gets the stored answer from run_write.
+    analysis: service.Analysis | None = None
+    with db.reader() as session:
+        key = idempotency_key
+        if key is None or not idempotency.seen(session, program_id=who.program_id, key=key):
+            analysis = analyse(session)
+
     def handler(session: Session) -> tuple[int, BaseModel]:
+        found = analysis if analysis is not None else analyse(session)
         if not body.save:
-            return 200, PredictionOut.of(analysis)
-        kept = service.keep(session, program_id=who.program_id, analysis=analysis, now=now)
+            return 200, PredictionOut.of(found)
+        kept = service.keep(session, program_id=who.program_id, analysis=found, now=now)
         return 201, PredictionOut.of(kept)
 
     return run_write(request, db, who, now, body, handler, idempotency_key)
@@ -97,7 +114,7 @@ def latest_prediction(who: Analyst, db: DbDep) -> PredictionOut:
 @router.get(
     "/v1/members/{member_id}/insights",
     response_model=InsightsOut,
-    responses=errors(403, 404),
+    responses=errors(403, 404, 409),
     tags=["members"],
 )
 def member_insights(
@@ -155,16 +172,26 @@ def _day(as_of: date | None, today: date) -> date:
 def _population(
     db: Database, program_id: int, day: date, weeks: float, months: int, rate: float
 ) -> Population:
+    with db.reader() as session:
+        kept = kept_or_404(session, program_id)
+
     def load() -> Population:
         with db.reader() as session:
             return score_all(
-                session, program_id=program_id, today=day, weeks=weeks, months=months, rate=rate
+                session,
+                kept=kept,
+                program_id=program_id,
+                today=day,
+                weeks=weeks,
+                months=months,
+                rate=rate,
             )
 
-    return db.caches.get(("prediction-population", program_id, day, weeks, months, rate), load)
+    key = ("prediction-population", program_id, kept.model_id, day, weeks, months, rate)
+    return db.caches.get(key, load)
 
 
-@router.get("/v1/analytics/segments", response_model=SegmentsOut, responses=errors(403, 404))
+@router.get("/v1/analytics/segments", response_model=SegmentsOut, responses=errors(403, 404, 409))
 def segments(
     who: Analyst,
     db: DbDep,
@@ -180,7 +207,8 @@ def segments(
     return SegmentsOut(
         as_of=found.as_of,
         model=ModelRefOut.of(found.kept),
-        members_scored=int(found.summary.customer.size),
+        members_scored=found.members_scored,
+        notes=found.notes,
         weeks=weeks,
         months=months,
         segments=[SegmentOut(**t.__dict__) for t in totals(found)],
@@ -190,7 +218,7 @@ def segments(
 @router.get(
     "/v1/analytics/segments/{segment}/members",
     response_model=SegmentMembersOut,
-    responses=errors(403, 404),
+    responses=errors(403, 404, 409),
 )
 def segment_members(
     segment: str,

@@ -30,16 +30,36 @@ def _day_number(session: Session) -> ColumnElement[Any]:
     return cast(Order.placed_at, Date) - literal(_EPOCH, Date)
 
 
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def _purchases(program_id: int, currency: str) -> list[ColumnElement[bool]]:
+    """The orders that are purchases in the program's money: a fully refunded or cancelled
+    order is not one (its status says so even when shipping was never refunded), and an order
+    in another currency cannot be added to the others."""
+    return [
+        Order.program_id == program_id,
+        Order.currency == currency,
+        Order.status != "refunded",
+        Order.total - Order.refunded_amount > 0,
+    ]
+
+
 def order_history(
-    session: Session, program_id: int, *, until: date, member_id: int | None = None
+    session: Session,
+    program_id: int,
+    *,
+    currency: str,
+    until: date,
+    member_id: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(member ids, days as datetime64[D], net values) of the orders placed up to the end of
-    `until` that still bought something: a fully refunded order is not a purchase."""
+    """(member ids, days as datetime64[D], net values) of the purchases placed up to the end
+    of `until`."""
     net = Order.total - Order.refunded_amount
-    end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC)
     query = (
         select(Order.member_id, _day_number(session), net)
-        .where(Order.program_id == program_id, Order.placed_at < end, net > 0)
+        .where(*_purchases(program_id, currency), Order.placed_at < _end_of(until))
         .execution_options(stream_results=True, yield_per=_PARTITION)
     )
     if member_id is not None:
@@ -62,6 +82,32 @@ def order_history(
         np.concatenate(members),
         day_numbers.astype("datetime64[D]"),
         np.concatenate(values),
+    )
+
+
+def first_bought_after(session: Session, program_id: int, *, currency: str, day: date) -> int:
+    """Members whose first purchase comes after `day`: the model leaves them out."""
+    firsts = (
+        select(Order.member_id)
+        .where(*_purchases(program_id, currency))
+        .group_by(Order.member_id)
+        .having(func.min(Order.placed_at) >= _end_of(day))
+        .subquery()
+    )
+    return int(session.execute(select(func.count()).select_from(firsts)).scalar_one())
+
+
+def other_currency_orders(session: Session, program_id: int, *, currency: str, until: date) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Order)
+            .where(
+                Order.program_id == program_id,
+                Order.currency != currency,
+                Order.placed_at < _end_of(until),
+            )
+        ).scalar_one()
     )
 
 

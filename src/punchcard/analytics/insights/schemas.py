@@ -59,6 +59,10 @@ class PredictionOut(BaseModel):
     holdout_end: date | None
     customers: int = Field(description="Members with a purchase by calibration_end.")
     later_customers: int = Field(description="Members whose first purchase came later.")
+    currency: str | None = Field(description="The currency of the order values fitted.")
+    other_currency_orders: int = Field(
+        0, description="Orders in another currency than the program's, left out."
+    )
     bgnbd: BgNbdOut
     gamma_gamma: GammaGammaOut | None
     gamma_gamma_error: str | None = Field(
@@ -77,6 +81,8 @@ class PredictionOut(BaseModel):
             holdout_end=result.get("holdout_end"),
             customers=found.customers,
             later_customers=found.later_customers,
+            currency=found.currency,
+            other_currency_orders=int(result.get("other_currency_orders", 0)),
             bgnbd=result["bgnbd"],
             gamma_gamma=result.get("gamma_gamma"),
             gamma_gamma_error=result.get("gamma_gamma_error"),
@@ -195,6 +201,7 @@ class SegmentsOut(BaseModel):
     weeks: float
     months: int
     segments: list[SegmentOut]
+    notes: list[str]
 
 
 class ScoredMemberOut(BaseModel):

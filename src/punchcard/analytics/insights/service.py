@@ -10,7 +10,7 @@ one indexed query.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from punchcard.analytics.prediction import history, model
 from punchcard.analytics.prediction.errors import PredictionInputError
 from punchcard.analytics.prediction.model import Scores
 from punchcard.members import service as members
+from punchcard.programs import service as programs
 
 # Codes that say the request was fine but the program's data cannot answer it yet.
 _DATA_CODES = frozenset(
@@ -49,9 +50,18 @@ class Analysis:
 
     result: dict[str, Any]
     customers: int
-    later_customers: int
     model_id: int | None = None
     created_at: datetime | None = None
+
+    @property
+    def later_customers(self) -> int:
+        return int(self.result.get("later_customers", 0))
+
+    @property
+    def currency(self) -> str | None:
+        """The money the fit's values are in (fits kept before it was recorded: None)."""
+        found = self.result.get("currency")
+        return None if found is None else str(found)
 
 
 def analyse(
@@ -77,8 +87,10 @@ def analyse(
             code="invalid_value",
             details={"field": "holdout_end"},
         )
+    currency = programs.get_program(session, program_id).currency
+    until = holdout_end or calibration_end
     customers, days, values = repo.order_history(
-        session, program_id, until=holdout_end or calibration_end
+        session, program_id, currency=currency, until=until
     )
     try:
         summary = history.summarise(
@@ -88,8 +100,16 @@ def analyse(
         checked = model.holdout_check(fitted, summary)
     except PredictionInputError as exc:
         raise translate(exc) from exc
-    result = model.result_json(fitted, checked)
-    return Analysis(result, int(summary.customer.size), summary.later_customers)
+    result = model.result_json(fitted, checked) | {
+        "currency": currency,
+        "later_customers": repo.first_bought_after(
+            session, program_id, currency=currency, day=calibration_end
+        ),
+        "other_currency_orders": repo.other_currency_orders(
+            session, program_id, currency=currency, until=until
+        ),
+    }
+    return Analysis(result, int(summary.customer.size))
 
 
 def keep(session: Session, *, program_id: int, analysis: Analysis, now: datetime) -> Analysis:
@@ -99,21 +119,17 @@ def keep(session: Session, *, program_id: int, analysis: Analysis, now: datetime
         program_id=program_id,
         calibration_end=date.fromisoformat(analysis.result["calibration_end"]),
         customers=analysis.customers,
-        result=json.dumps({**analysis.result, "later_customers": analysis.later_customers}),
+        result=json.dumps(analysis.result),
         now=now,
     )
-    return Analysis(
-        analysis.result, analysis.customers, analysis.later_customers, model_id, created_at=now
-    )
+    return Analysis(analysis.result, analysis.customers, model_id, created_at=now)
 
 
 def latest(session: Session, *, program_id: int) -> Analysis | None:
     row = repo.latest_model(session, program_id)
     if row is None:
         return None
-    stored = json.loads(row.result)
-    later = int(stored.pop("later_customers", 0))
-    return Analysis(stored, row.customers, later, row.id, row.created_at)
+    return Analysis(json.loads(row.result), row.customers, row.id, row.created_at)
 
 
 @dataclass(frozen=True)
@@ -153,7 +169,10 @@ def member_insights(
     program's latest kept fit (and its population's RFM cut points)."""
     members.get(session, program_id=program_id, member_id=member_id)
     kept = latest(session, program_id=program_id)
-    ids, days, values = repo.order_history(session, program_id, until=today, member_id=member_id)
+    currency = programs.get_program(session, program_id).currency
+    ids, days, values = repo.order_history(
+        session, program_id, currency=currency, until=today, member_id=member_id
+    )
     notes: list[str] = []
     purchases = Purchases(0, int(ids.size), None, None, float(values.sum()) if values.size else 0.0)
     recency: int | None = None
@@ -172,7 +191,9 @@ def member_insights(
                 "POST /v1/analytics/predictions or run `punchcard analytics clv`"
             )
         else:
-            scores = _score(kept, summary, weeks, months, annual_discount_rate)
+            scores = score_with(
+                kept, summary, weeks, months, annual_discount_rate, currency=currency, notes=notes
+            )
     else:
         notes.append("the member has not bought anything yet, so there is nothing to score")
     return Insights(
@@ -189,26 +210,43 @@ def member_insights(
     )
 
 
-def _score(
-    kept: Analysis, summary: history.Summary, weeks: float, months: int, rate: float
+STALE_AFTER_DAYS = 90
+
+
+def score_with(
+    kept: Analysis,
+    summary: history.Summary,
+    weeks: float,
+    months: int,
+    rate: float,
+    *,
+    currency: str,
+    notes: list[str],
 ) -> model.Scores:
+    """Score members with a kept fit. Money figures need the fit's money: after the program
+    changed its currency they are left out until a refit. `notes` gets what the caller should
+    know about the fit's age."""
     fitted = model.fitted_from_json(kept.result)
+    as_of = summary.calibration_end
+    fitted_to = date.fromisoformat(kept.result["calibration_end"])
+    if (as_of - fitted_to).days > STALE_AFTER_DAYS:
+        notes.append(
+            f"the model learnt from orders up to {fitted_to}: RFM cut points and parameters "
+            "age, and recency grows for everyone; refit it (POST /v1/analytics/predictions)"
+        )
     try:
-        return model.score(
-            fitted,
-            x=summary.x,
-            t_x=summary.t_x,
-            T=summary.T,
-            monetary=summary.monetary,
-            recency_days=summary.recency_days,
-            frequency=summary.x + 1,
-            total_value=summary.total_value,
-            weeks=weeks,
-            months=months,
-            annual_discount_rate=rate,
+        scores = model.score_summary(
+            fitted, summary, weeks=weeks, months=months, annual_discount_rate=rate
         )
     except PredictionInputError as exc:
         raise translate(exc) from exc
+    if kept.currency is not None and kept.currency != currency:
+        notes.append(
+            f"the model's order values are in {kept.currency} and the program now counts in "
+            f"{currency}: expected values and CLV are left out until a refit"
+        )
+        return replace(scores, expected_value=None, clv=None)
+    return scores
 
 
 def first(values: np.ndarray | list[Any] | None) -> Any:

@@ -39,6 +39,9 @@ from punchcard.analytics.prediction.errors import (
 )
 
 MIN_CUSTOMERS = 10  # four parameters: fewer customers than this give estimates that mean nothing
+# How often and how soon customers come back is learnt from those who did: with one or two of
+# them the drop-out parameters run off to extremes (a ~ 1e5) and the scores mean nothing.
+MIN_REPEAT_CUSTOMERS = 3
 _LOG_BOUND = 18.0  # exp(±18): far beyond any sensible r, alpha (weeks or days), a, b
 _GRADIENT_TOLERANCE = 1e-4  # on the mean log-likelihood, per log-parameter
 _QUADRATURE_CHUNK = 20_000
@@ -170,6 +173,15 @@ def validate(
             NO_REPEAT_PURCHASES,
             f"no customer bought on more than one day{when}: without repeat purchases the "
             "model cannot tell how often customers buy or how quickly they leave",
+        )
+    repeaters = int(np.count_nonzero(x > 0))
+    if repeaters < MIN_REPEAT_CUSTOMERS:
+        who = "only one customer" if repeaters == 1 else f"only {repeaters} customers"
+        raise PredictionInputError(
+            NO_REPEAT_PURCHASES,
+            f"{who} bought on more than one day{when}: the model needs at least "
+            f"{MIN_REPEAT_CUSTOMERS} returning customers to tell how often customers buy and "
+            "how quickly they leave",
         )
 
 
