@@ -7,15 +7,67 @@ Create Date: 2026-11-23 06:05:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
+from punchcard.models.types import UTCDateTime
+
 revision: str = "8e3f0a6c2b17"
 down_revision: str | None = "5b1c7e2a9d40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# (name, table, columns, PostgreSQL INCLUDE columns)
+INDEXES: list[tuple[str, str, list[str], list[str]]] = [
+    ("ix_events_program_time", "events", ["program_id", "occurred_at", "member_id"], []),
+    (
+        "ix_orders_program_placed",
+        "orders",
+        ["program_id", "placed_at"],
+        ["member_id", "total", "refunded_amount", "status", "event_id"],
+    ),
+    (
+        "ix_ledger_transactions_member_time",
+        "ledger_transactions",
+        ["program_id", "member_id", "occurred_at"],
+        ["kind", "points", "reverses_id"],
+    ),
+    ("ix_members_program_created", "members", ["program_id", "created_at"], ["channel"]),
+    (
+        "ix_awards_program_time",
+        "awards",
+        ["program_id", "occurred_at"],
+        ["rule_id", "points", "reversed_points", "event_id"],
+    ),
+    ("ix_redemptions_used_order", "redemptions", ["program_id", "used_order_id"], []),
+]
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "analytics_points_daily",
+        sa.Column("program_id", BIG_ID, sa.ForeignKey("programs.id"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(10), nullable=False),
+        sa.Column("account", sa.String(30), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("program_id", "day", "channel", "account"),
+    )
+    op.create_table(
+        "analytics_rollups",
+        sa.Column("name", sa.String(30), primary_key=True),
+        sa.Column("last_id", sa.BigInteger(), nullable=False),
+        sa.Column("horizon_id", sa.BigInteger(), nullable=False),
+        sa.Column("horizon_at", UTCDateTime(), nullable=False),
+    )
+    for name, table, columns, include in INDEXES:
+        op.create_index(name, table, columns, postgresql_include=include)
 
 
 def downgrade() -> None:
-    pass
+    for name, table, _columns, _include in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
+    op.drop_table("analytics_rollups")
+    op.drop_table("analytics_points_daily")

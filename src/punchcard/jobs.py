@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from punchcard.analytics.kpis import tasks as kpi_tasks
 from punchcard.badges import tasks as badge_tasks
 from punchcard.config import Settings
 from punchcard.db import Database
@@ -27,4 +28,6 @@ def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
     report.pruned_keys = idempotency_tasks.prune(
         db, now=now, ttl_hours=settings.idempotency_ttl_hours
     )
+    # Last: it reads what the jobs above wrote. Reads never wait for it (they add the tail).
+    kpi_tasks.refresh_rollup(db, now=now)
     return report

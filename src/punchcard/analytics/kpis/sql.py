@@ -1,0 +1,71 @@
+"""What the KPI statements share: typed parameters and the few expressions that differ between
+SQLite and PostgreSQL (a timestamp's UTC day and month)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, TextClause, bindparam, text
+from sqlalchemy.orm import Session
+
+from punchcard.models.types import UTCDateTime
+
+# Parameter names the statements use, with the type that binds them right on both drivers
+# (datetimes go in as naive UTC, like the columns hold them).
+_TYPES: dict[str, Any] = {
+    "start": UTCDateTime(),
+    "stop": UTCDateTime(),
+    "since": UTCDateTime(),
+    "a30": UTCDateTime(),
+    "a90": UTCDateTime(),
+    "cutoff": UTCDateTime(),
+    "first": Date(),
+    "last": Date(),
+    "lo": BigInteger(),
+    "hi": BigInteger(),
+    "wm": BigInteger(),
+}
+
+
+def statement(sql: str) -> TextClause:
+    """A text statement whose known parameters carry their types."""
+    params = [bindparam(name, type_=kind) for name, kind in _TYPES.items() if f":{name}" in sql]
+    return text(sql).bindparams(*params)
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def tune(session: Session) -> None:
+    """PostgreSQL: no JIT (compiling these plans costs more than running them) and room to
+    hash the per-member sums in memory, for this transaction only."""
+    if not is_sqlite(session):
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def day_of(session: Session, column: str) -> str:
+    if is_sqlite(session):
+        return f"date({column})"
+    return f"CAST({column} AS DATE)"
+
+
+def month_of(session: Session, column: str) -> str:
+    if is_sqlite(session):
+        return f"strftime('%Y-%m', {column})"
+    return f"to_char({column}, 'YYYY-MM')"
+
+
+def money(value: Any) -> Decimal:
+    """A sum of money as the driver returns it (a float on SQLite) to exact cents."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(round(float(value), 2)))
+
+
+def integer(value: Any) -> int:
+    return 0 if value is None else int(value)
