@@ -26,9 +26,15 @@ def _mine(diff: object) -> bool:
     )
 
 
+def _postgres_only(diff: object) -> bool:
+    return any(name in repr(diff) for name in INDEXES - {"ix_redemptions_used_order"})
+
+
 def test_the_migration_matches_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = [d for d in compare_metadata(context, Base.metadata) if _mine(d)]
+        if db.is_sqlite:  # the KPI scans' indexes are PostgreSQL's alone
+            diffs = [d for d in diffs if not _postgres_only(d)]
 
     assert diffs == []

@@ -56,15 +56,19 @@ _MEMBERS = table_of(Member)
 _AWARDS = table_of(Award)
 _REDEMPTIONS = table_of(Redemption)
 
+# The KPI scans' indexes exist on PostgreSQL only (see the migration): SQLite, planning
+# without statistics, would take them for a member's own lookups.
 # Active members: the events of the last 90 days, as a range of one index.
-Index("ix_events_program_time", _EVENTS.c.program_id, _EVENTS.c.occurred_at, _EVENTS.c.member_id)
+Index(
+    "ix_events_program_time", _EVENTS.c.program_id, _EVENTS.c.occurred_at, _EVENTS.c.member_id
+).ddl_if(dialect="postgresql")
 # Orders of a range, with what the per-member sums need, without touching the table.
 Index(
     "ix_orders_program_placed",
     _ORDERS.c.program_id,
     _ORDERS.c.placed_at,
     postgresql_include=["member_id", "total", "refunded_amount", "status", "event_id"],
-)
+).ddl_if(dialect="postgresql")
 # Points by tier: the transactions of one member in a range, kind and points included.
 Index(
     "ix_ledger_transactions_member_time",
@@ -72,17 +76,17 @@ Index(
     _LEDGER.c.member_id,
     _LEDGER.c.occurred_at,
     postgresql_include=["kind", "points", "reverses_id"],
-)
+).ddl_if(dialect="postgresql")
 Index(
     "ix_members_program_created",
     _MEMBERS.c.program_id,
     _MEMBERS.c.created_at,
     postgresql_include=["channel"],
-)
+).ddl_if(dialect="postgresql")
 Index(
     "ix_awards_program_time",
     _AWARDS.c.program_id,
     _AWARDS.c.occurred_at,
     postgresql_include=["rule_id", "points", "reversed_points", "event_id"],
-)
+).ddl_if(dialect="postgresql")
 Index("ix_redemptions_used_order", _REDEMPTIONS.c.program_id, _REDEMPTIONS.c.used_order_id)
