@@ -42,7 +42,7 @@ def test_csv_has_one_figure_a_row(shop: Shop) -> None:
     assert code == 0
     assert rows[0] == ["section", "key", "value"]
     assert ["points", "issued", "240"] in rows
-    assert ["liability", "money", "0.20"] in rows
+    assert ["liability", "money", "0.40"] in rows
     assert ["by_channel", "web.revenue", "190.00"] in rows
     assert ["retention", "2026-01.m1", "0.5"] in rows
     assert ["campaigns", "base.cost", "2.40"] in rows

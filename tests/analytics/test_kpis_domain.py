@@ -99,3 +99,22 @@ def test_a_range_is_whole_utc_days() -> None:
 
     assert (span.stop - span.start).days == 1
     assert span.start.tzinfo is not None
+
+
+def test_observed_breakage_needs_enough_settled_points() -> None:
+    from decimal import Decimal
+
+    from punchcard.analytics.kpis import domain
+
+    # 10 expired of 10 settled out of 1,010 issued: no evidence yet.
+    assert domain.observed_breakage(expired=10, redeemed=0, donated=0, issued=1010) is None
+    # 1,000 settled but under a quarter of 10,000 issued: still none.
+    assert domain.observed_breakage(expired=500, redeemed=500, donated=0, issued=10_000) is None
+    # 1,000 settled of 4,000 issued: the observed share stands.
+    found = domain.observed_breakage(expired=300, redeemed=600, donated=100, issued=4000)
+    assert found == Decimal("0.300000")
+    rate = domain.redemption_rate(redeemed=30, donated=0, issued=-20)
+    assert rate is None
+    assert domain.liability(
+        outstanding=3, point_value=Decimal("1.00"), setting=Decimal("0.5"), observed=None
+    ).money == Decimal("2.00")

@@ -59,7 +59,7 @@ def test_without_a_point_value_money_figures_are_null_and_a_note_says_why(
     body = fresh_shop.summary(*RANGE)
 
     assert body["liability"]["money"] is None
-    assert body["liability"]["expected_redeemable_points"] == 20
+    assert body["liability"]["expected_redeemable_points"] == 40
     assert (body["roi"]["cost"], body["roi"]["accrual_cost"], body["roi"]["roi"]) == (
         None,
         None,

@@ -65,15 +65,20 @@ def test_redemption_and_breakage_rates(whole: dict[str, Any]) -> None:
     assert whole["rates"]["breakage_rate"] == 0.5
 
 
-def test_liability_uses_observed_breakage_without_the_setting(whole: dict[str, Any]) -> None:
+def test_liability_deducts_no_breakage_from_too_few_settled_points(
+    whole: dict[str, Any],
+) -> None:
+    """Half of the 20 settled points expired, but 20 points are no evidence (fewer than
+    1,000 settled): the whole balance counts, and a note says why."""
     assert whole["liability"] == {
         "outstanding_points": 40,
-        "expected_breakage": 0.5,
-        "breakage_source": "observed",
-        "expected_redeemable_points": 20,
+        "expected_breakage": 0.0,
+        "breakage_source": "none",
+        "expected_redeemable_points": 40,
         "point_value": "0.010000",
-        "money": "0.20",
+        "money": "0.40",
     }
+    assert any("too few points" in note for note in whole["notes"])
 
 
 def test_orders_repeat_purchase_aov_and_frequency(whole: dict[str, Any]) -> None:

@@ -2,8 +2,8 @@
 
 `analytics_points_daily` is the ledger summed per program, UTC day, member's enrolment channel
 and account: a few rows a day instead of millions of postings. A job adds to it in id order
-(the watermark in `analytics_rollups`); the KPI queries read it plus the postings above the
-watermark, so answers never wait for the job. Nothing on the earn path touches these rows.
+(the bounds in `analytics_rollups`); the KPI queries read it plus the postings outside the
+bounds, so answers never wait for the job. Nothing on the earn path touches these rows.
 
 The indexes below belong to other domains' tables; they are declared here, beside the queries
 that need them, so that their tables' own modules stay about their own domain."""
@@ -37,16 +37,23 @@ class PointsDaily(Base):
 
 
 class Rollup(Base):
-    """How far a rollup has read the journal: every transaction id up to `last_id` is in it.
-    `horizon_id` is the highest id seen at `horizon_at`; the next run takes up to it once no
-    transaction that was open then can still commit (ids are handed out before commit)."""
+    """Which journal rows a rollup holds: exactly those with `id <= last_id` and
+    `created_at < rolled_until`; every other row is read live. Both bounds, because neither
+    alone orders commits: the express lane writes ids from blocks drawn earlier (an old id,
+    a new `created_at`), and a slow transaction can commit long after its `created_at`.
+    On PostgreSQL a new pair of bounds is noted first (`horizon_id`, `horizon_at`, with the
+    noting transaction's id in `horizon_xmax`) and taken by a later run, once every
+    transaction that was running when it was noted has ended: nothing inside the bounds can
+    commit after that."""
 
     __tablename__ = "analytics_rollups"
 
     name: Mapped[str] = mapped_column(String(30), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger)
+    rolled_until: Mapped[datetime] = mapped_column(UTCDateTime)
     horizon_id: Mapped[int] = mapped_column(BigInteger)
     horizon_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    horizon_xmax: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 _EVENTS = table_of(Event)
@@ -89,4 +96,6 @@ Index(
     _AWARDS.c.occurred_at,
     postgresql_include=["rule_id", "points", "reversed_points", "event_id"],
 ).ddl_if(dialect="postgresql")
+# The rollup's live tail: the journal rows written since its time bound.
+Index("ix_ledger_transactions_created", _LEDGER.c.created_at).ddl_if(dialect="postgresql")
 Index("ix_redemptions_used_order", _REDEMPTIONS.c.program_id, _REDEMPTIONS.c.used_order_id)

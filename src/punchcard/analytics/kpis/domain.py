@@ -71,13 +71,32 @@ def cents(amount: Decimal) -> Decimal:
 
 
 def redemption_rate(*, redeemed: int, donated: int, issued: int) -> Decimal | None:
-    """Points used (on rewards and donations) per point issued in the same range."""
-    return ratio(redeemed + donated, issued)
+    """Points used (on rewards and donations) per point ever issued, as of the range's end:
+    a share from 0 to 1. (Per range it is not one: a month can spend points earned before.)"""
+    if issued <= 0:
+        return None
+    return ratio(max(redeemed + donated, 0), issued)
 
 
 def breakage_rate(*, expired: int, redeemed: int, donated: int) -> Decimal | None:
     """Of the points that left members' hands, the share that left by expiring."""
-    return ratio(expired, expired + redeemed + donated)
+    settled = expired + redeemed + donated
+    if settled <= 0:
+        return None
+    return ratio(max(expired, 0), settled)
+
+
+# The breakage seen so far stands for the future only once enough points have settled: ten
+# expired points and nothing redeemed yet is no evidence that every point will expire.
+MIN_SETTLED_POINTS = 1000
+MIN_SETTLED_SHARE = Decimal("0.25")
+
+
+def observed_breakage(*, expired: int, redeemed: int, donated: int, issued: int) -> Decimal | None:
+    settled = expired + redeemed + donated
+    if settled < MIN_SETTLED_POINTS or settled < MIN_SETTLED_SHARE * issued:
+        return None
+    return breakage_rate(expired=expired, redeemed=redeemed, donated=donated)
 
 
 @dataclass(frozen=True)
@@ -105,9 +124,8 @@ def liability(
     else:
         breakage, source = Decimal(0), "none"
     redeemable = Decimal(outstanding) * (1 - breakage)
-    money = None if point_value is None else cents(redeemable * point_value)
     points = int(redeemable.quantize(Decimal(1), ROUND_HALF_UP))
-    return Liability(outstanding, breakage, source, points, money)
+    return Liability(outstanding, breakage, source, points, money_of(points, point_value))
 
 
 def money_of(points: int, point_value: Decimal | None) -> Decimal | None:

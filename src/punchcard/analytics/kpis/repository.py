@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from punchcard.analytics.kpis.domain import Buyers
 from punchcard.analytics.kpis.sql import integer, money, month_of, statement
+from punchcard.models import Reward
 
 Segment = tuple[str, str | None]
 
@@ -50,6 +52,7 @@ FROM (SELECT member_id,
         sum(CASE WHEN placed_at >= :start THEN total - refunded_amount ELSE 0 END) AS revenue,
         sum(CASE WHEN placed_at < :start AND status <> 'refunded' THEN 1 ELSE 0 END) AS prior
       FROM orders WHERE program_id = :p AND placed_at >= :since AND placed_at < :stop
+        AND currency = :currency
       GROUP BY member_id) o
 JOIN members m ON m.id = o.member_id
 LEFT JOIN member_tiers mt ON mt.program_id = m.program_id AND mt.member_id = m.id
@@ -65,7 +68,8 @@ _COHORT_BUYERS = """
 SELECT {cohort}, {ordered}, count(DISTINCT o.member_id)
 FROM orders o JOIN members m ON m.id = o.member_id
 WHERE o.program_id = :p AND o.placed_at >= :start AND o.placed_at < :stop
-  AND o.status <> 'refunded' AND m.created_at >= :start AND m.created_at < :stop
+  AND o.currency = :currency AND o.status <> 'refunded'
+  AND m.created_at >= :start AND m.created_at < :stop
 GROUP BY {cohort}, {ordered}
 """
 
@@ -99,7 +103,8 @@ _CAMPAIGN_ORDERS = """
 SELECT x.rule_id, sum(CASE WHEN x.status <> 'refunded' THEN 1 ELSE 0 END), sum(x.net)
 FROM (SELECT DISTINCT a.rule_id, o.order_id, o.status, o.total - o.refunded_amount AS net
       FROM orders o CROSS JOIN awards a
-      WHERE o.program_id = :p AND a.event_id = o.event_id AND a.program_id = :p
+      WHERE o.program_id = :p AND o.currency = :currency
+        AND a.event_id = o.event_id AND a.program_id = :p
         AND a.occurred_at >= :start AND a.occurred_at < :stop) x
 GROUP BY x.rule_id
 """
@@ -118,6 +123,7 @@ SELECT x.reward_id, sum(CASE WHEN o.status <> 'refunded' THEN 1 ELSE 0 END),
 FROM (SELECT DISTINCT reward_id, used_order_id FROM redemptions
       WHERE program_id = :p AND used_order_id IS NOT NULL AND status <> 'cancelled') x
 JOIN orders o ON o.program_id = :p AND o.order_id = x.used_order_id
+  AND o.currency = :currency
 WHERE o.placed_at >= :start AND o.placed_at < :stop
 GROUP BY x.reward_id
 """
@@ -126,6 +132,7 @@ _ATTRIBUTABLE = """
 SELECT sum(CASE WHEN o.status <> 'refunded' THEN 1 ELSE 0 END), sum(o.total - o.refunded_amount)
 FROM orders o
 WHERE o.program_id = :p AND o.placed_at >= :start AND o.placed_at < :stop
+  AND o.currency = :currency
   AND EXISTS (SELECT 1 FROM redemptions r WHERE r.program_id = :p
               AND r.used_order_id = o.order_id AND r.status <> 'cancelled')
 """
@@ -252,7 +259,15 @@ def rewards(session: Session, program_id: int, params: dict[str, object]) -> lis
         count, revenue = orders.pop(r[0], (0, Decimal(0)))
         result.append(Usage(r[0], r[1], integer(r[2]), integer(r[3]), count, revenue))
     # Codes redeemed before the range, used on an order within it.
-    result += [Usage(key, None, 0, 0, n, rev) for key, (n, rev) in orders.items()]
+    names: dict[int, str] = {}
+    if orders:
+        found = session.execute(
+            select(Reward.id, Reward.name).where(
+                Reward.program_id == program_id, Reward.id.in_([k for k in orders if k])
+            )
+        )
+        names = {int(row.id): str(row.name) for row in found}
+    result += [Usage(key, names.get(key), 0, 0, n, rev) for key, (n, rev) in orders.items()]
     return sorted(result, key=lambda u: (u.key is None, u.key or 0))
 
 

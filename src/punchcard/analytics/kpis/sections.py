@@ -32,10 +32,11 @@ def liability_out(
     def lifetime(account: str) -> int:
         return sum(s.to_end for s in sums if s.account == account)
 
-    observed = domain.breakage_rate(
+    observed = domain.observed_breakage(
         expired=lifetime("program:expired"),
         redeemed=lifetime("program:redeemed"),
         donated=lifetime("program:donated"),
+        issued=-lifetime("program:issued"),
     )
     found = domain.liability(
         outstanding=outstanding,
@@ -48,8 +49,9 @@ def liability_out(
             "setting": "liability: expected breakage is the program's expected_breakage setting",
             "observed": "liability: expected breakage is the breakage observed up to `to` "
             "(expected_breakage is not set)",
-            "none": "liability: no breakage deducted (expected_breakage is not set and no "
-            "points were redeemed, donated or expired yet)",
+            "none": "liability: no breakage deducted (expected_breakage is not set, and too "
+            f"few points have been redeemed, donated or expired yet: at least "
+            f"{domain.MIN_SETTLED_POINTS} and a quarter of those issued)",
         }[found.breakage_source]
     )
     return LiabilityOut(

@@ -69,6 +69,8 @@ def summary(
         "a30": span.stop - timedelta(days=30),
         "a90": span.stop - timedelta(days=90),
         "since": span.start - timedelta(days=domain.CHURN_WINDOW_DAYS),
+        # Orders in other currencies cannot be added to these: left out (see the notes).
+        "currency": program.currency,
     }
     policy = tiers.policy_of(session, program_id)
     base = policy.base if policy is not None else None
@@ -93,18 +95,7 @@ def summary(
         to=span.last,
         members=_members(heads),
         points=points,
-        rates=RatesOut(
-            redemption_rate=_rate(
-                domain.redemption_rate(
-                    redeemed=points.redeemed, donated=points.donated, issued=points.issued
-                )
-            ),
-            breakage_rate=_rate(
-                domain.breakage_rate(
-                    expired=points.expired, redeemed=points.redeemed, donated=points.donated
-                )
-            ),
-        ),
+        rates=_rates(sums),
         liability=liability_out(program, sums, points.outstanding, notes),
         orders=_orders(every),
         churn=_churn(every, notes),
@@ -123,6 +114,26 @@ def summary(
             repo.attributable(session, program_id, params), points, program.point_value, notes
         ),
         notes=notes,
+    )
+
+
+def _rates(sums: list[rollup.AccountSums]) -> RatesOut:
+    """Both rates as of the range's end, over all the points issued by then: shares from 0
+    to 1 that a short range cannot swing (it may spend points earned before it)."""
+    lifetime: dict[str, int] = defaultdict(int)
+    for row in sums:
+        lifetime[row.account] += row.to_end
+    redeemed, donated = lifetime["program:redeemed"], lifetime["program:donated"]
+    expired = lifetime["program:expired"]
+    return RatesOut(
+        redemption_rate=_rate(
+            domain.redemption_rate(
+                redeemed=redeemed, donated=donated, issued=-lifetime["program:issued"]
+            )
+        ),
+        breakage_rate=_rate(
+            domain.breakage_rate(expired=expired, redeemed=redeemed, donated=donated)
+        ),
     )
 
 

@@ -25,6 +25,11 @@ _TYPES: dict[str, Any] = {
     "lo": BigInteger(),
     "hi": BigInteger(),
     "wm": BigInteger(),
+    "old_id": BigInteger(),
+    "new_id": BigInteger(),
+    "old_until": UTCDateTime(),
+    "new_until": UTCDateTime(),
+    "until": UTCDateTime(),
 }
 
 
