@@ -26,7 +26,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("rolled_until", UTCDateTime(), nullable=False))
         batch.add_column(sa.Column("horizon_xmax", sa.BigInteger(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
-        op.create_index("ix_ledger_transactions_created", "ledger_transactions", ["created_at"])
+        op.create_index(
+            "ix_ledger_transactions_created",
+            "ledger_transactions",
+            ["created_at"],
+            postgresql_using="brin",
+        )
 
 
 def downgrade() -> None:

@@ -10,11 +10,7 @@ from punchcard.models import Base
 
 TABLES = {"analytics_points_daily", "analytics_rollups"}
 INDEXES = {
-    "ix_events_program_time",
-    "ix_orders_program_placed",
-    "ix_ledger_transactions_member_time",
-    "ix_members_program_created",
-    "ix_awards_program_time",
+    "ix_ledger_transactions_created",
     "ix_redemptions_used_order",
 }
 
