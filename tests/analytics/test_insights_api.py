@@ -324,3 +324,16 @@ def test_segments_need_a_kept_model(api: Api) -> None:
     response = api.client.get("/v1/analytics/segments", headers=api.headers())
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "model_not_found"
+
+
+@pytest.mark.parametrize("as_of", ["0", "1998", "yesterday"])
+def test_an_as_of_that_is_not_a_day_is_refused(api: Api, as_of: str) -> None:
+    """FastAPI would read 0 as 1970-01-01 (a Unix time): a day is YYYY-MM-DD or nothing."""
+    member = api.client.post(
+        "/v1/members", json={"external_id": "someone"}, headers=api.headers()
+    ).json()["id"]
+    response = api.client.get(
+        f"/v1/members/{member}/insights", params={"as_of": as_of}, headers=api.headers()
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_date"

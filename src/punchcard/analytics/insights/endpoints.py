@@ -29,6 +29,7 @@ from punchcard.analytics.insights.schemas import (
     SegmentOut,
     SegmentsOut,
 )
+from punchcard.analytics.kpis.endpoints import parse_day
 from punchcard.analytics.prediction.rfm import SEGMENTS
 from punchcard.api.deps import Caller, DbDep, IdempotencyKey, NowDep, require
 from punchcard.api.schemas import Id, errors
@@ -41,13 +42,17 @@ from punchcard.programs.domain import Scope
 router = APIRouter(tags=["analytics"])
 
 Analyst = Annotated[Caller, Depends(require((Scope.ADMIN, Scope.ANALYST)))]
+AsOf = Annotated[
+    str | None,
+    Query(description="Score as of the end of this day, YYYY-MM-DD (default: today)."),
+]
 
 
 @router.post(
     "/v1/analytics/predictions",
     response_model=PredictionOut,
     status_code=201,
-    responses={200: {"model": PredictionOut}, **errors(403, 409)},
+    responses={200: {"model": PredictionOut}, **errors(400, 403, 409)},
 )
 def create_prediction(
     body: PredictionCreate,
@@ -129,10 +134,7 @@ def member_insights(
     discount_rate: Annotated[
         float, Query(ge=0, le=1, description="Annual discount rate for CLV.")
     ] = 0.10,
-    as_of: Annotated[
-        date | None,
-        Query(description="Score as of the end of this day (default: today), to look back."),
-    ] = None,
+    as_of: AsOf = None,
 ) -> InsightsOut:
     """The member's purchases, RFM scores and segment, chance of being still active, expected
     purchases, expected order value and CLV, scored with the program's kept model as of today."""
@@ -155,18 +157,16 @@ Weeks = Annotated[
 ]
 Months = Annotated[int, Query(ge=1, le=120, description="CLV horizon in months.")]
 Rate = Annotated[float, Query(ge=0, le=1, description="Annual discount rate for CLV.")]
-AsOf = Annotated[
-    date | None,
-    Query(description="Score as of the end of this day (default: today), to look back."),
-]
 
 
-def _day(as_of: date | None, today: date) -> date:
-    if as_of is not None and as_of > today:
+def _day(as_of: str | None, today: date) -> date:
+    """Parsed here, not by FastAPI: a number is not a day (FastAPI would take 0 for 1970)."""
+    day = parse_day(as_of, "as_of")
+    if day is not None and day > today:
         raise PredictionSettingsError(
-            f"as_of {as_of} is in the future", code="invalid_value", details={"field": "as_of"}
+            f"as_of {day} is in the future", code="invalid_value", details={"field": "as_of"}
         )
-    return as_of or today
+    return day or today
 
 
 def _population(
