@@ -1,10 +1,11 @@
 """KPI summary on 10 million ledger transactions: seeds a scratch PostgreSQL database with one
 program of ~500k members, 10M ledger transactions (20M postings), 2M orders (each with its
 event and award), 0.5M other events, tiers and redemptions over two years, then times
-`GET /v1/analytics/summary` through the service and over HTTP.
+`GET /v1/analytics/summary` through the service and over HTTP, and the snapshot job (its
+first build of every month, then an incremental run).
 
     .venv/bin/python -m bench.kpis [--transactions 10000000] [--members 500000] [--runs 5]
-        [--keep]
+        [--keep] [--measure-only [--rebuild]]
 
 Seeding is set-based SQL (generate_series), with foreign-key triggers off for the session
 and the big tables' secondary indexes built after the load, then VACUUM ANALYZE. The daily
@@ -33,15 +34,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from bench.common import PG_ADMIN, pg_database, scratch_database
 from punchcard import migrate
-from punchcard.analytics.kpis import repository as repo
 from punchcard.analytics.kpis import rollup, service
 from punchcard.analytics.kpis.domain import check_range
+from punchcard.analytics.kpis.figures import Figures
 from punchcard.analytics.kpis.sql import tune
-from punchcard.analytics.kpis.tasks import refresh_rollup
+from punchcard.analytics.kpis.tasks import refresh_rollup, refresh_snapshots
 from punchcard.app import create_app
 from punchcard.config import Settings
 from punchcard.db import Database, open_database, session_scope
@@ -249,7 +249,8 @@ def seed(db: Database, transactions: int, members: int) -> tuple[int, str, dict[
 
 
 def add_tail(db: Database, program_id: int, first: int, count: int, members: int) -> None:
-    """Transactions above the rollup's watermark, as the earn path writes between job runs."""
+    """Transactions (and their events, orders and awards) outside the rollup's and the
+    snapshots' bounds, as the earn path writes between job runs."""
     params = {
         "p": program_id,
         "n": first + count,
@@ -260,8 +261,15 @@ def add_tail(db: Database, program_id: int, first: int, count: int, members: int
     tx = _SEED["ledger_transactions"].replace("generate_series(1, :n)", "generate_series(:lo, :n)")
     _run(db, tx, {**params, "lo": first})
     _run(db, _SEED["postings"], {**params, "lo": first, "hi": first + count})
+    for table in ("events", "orders", "awards"):  # and the snapshots' tail: their events
+        _run(
+            db,
+            _SEED[table].replace("generate_series(1, :n)", "generate_series(:lo, :n)"),
+            {**params, "lo": first},
+        )
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("ANALYZE ledger_transactions")
+        for table in ("ledger_transactions", "events", "orders", "awards"):
+            conn.exec_driver_sql(f"ANALYZE {table}")
 
 
 def measure(db: Database, program_id: int, key: str, runs: int) -> dict[str, Any]:
@@ -315,35 +323,71 @@ def _database(directory: Path, keep: bool) -> Iterator[str]:
 
 
 def sections(db: Database, program_id: int) -> dict[str, float]:
-    """Milliseconds of each statement group of one whole-history summary, to see which part
-    costs what (the service runs them one after another in one transaction)."""
+    """Milliseconds of each part of one whole-history summary, to see which part costs what
+    (the service runs them one after another in one transaction). Points by tier come with
+    the rollup's sums; every other figure is computed from the loaded snapshots."""
     span = check_range(START.date(), NOW.date())
     params: dict[str, object] = {
         "start": span.start,
         "stop": span.stop,
         "first": span.first,
         "last": span.last,
-        "a30": span.stop - timedelta(days=30),
-        "a90": span.stop - timedelta(days=90),
-        "since": span.start - timedelta(days=90),
     }
-    parts: dict[str, Callable[[Session], object]] = {
-        "points_rollup_and_tail": lambda s: rollup.sums(s, program_id, params),
-        "members_and_activity": lambda s: repo.headcounts(s, program_id, params),
-        "orders_per_member": lambda s: repo.buyers(s, program_id, params),
-        "cohorts": lambda s: repo.cohort_counts(s, program_id, params),
-        "points_by_tier": lambda s: repo.tier_points(s, program_id, "Member", params),
-        "campaigns": lambda s: repo.campaigns(s, program_id, params),
-        "rewards": lambda s: repo.rewards(s, program_id, params),
-        "roi_orders": lambda s: repo.attributable(s, program_id, params),
-    }
-    result = {}
-    for name, part in parts.items():
-        with db.reader() as session:
-            tune(session)
+    result: dict[str, float] = {}
+    with db.reader() as session:
+        tune(session)
+
+        def timed(name: str, part: Callable[[], Any]) -> Any:
             started = time.perf_counter()
-            part(session)
+            value = part()
             result[name] = round(1000 * (time.perf_counter() - started), 1)
+            return value
+
+        timed("points_rollup_and_tail_with_tiers", lambda: rollup.sums(session, program_id, params))
+        found: Figures = timed(
+            "snapshot_load_and_tail", lambda: Figures(session, program_id, "USD", span)
+        )
+        timed("members_and_activity", found.headcounts)
+        timed("orders_per_member", found.buyers)
+        timed("cohorts", found.cohort_counts)
+        timed("campaigns", found.campaigns)
+        timed("rewards", lambda: found.rewards(session, program_id, params))
+        timed("roi_orders", found.attributable)
+    return result
+
+
+def refresh_times(db: Database, rebuild: bool, recent: int = 50_000) -> dict[str, float]:
+    """Seconds of the snapshot job: the first build of every month (when `rebuild`: the
+    snapshots and their watermarks are dropped first), then an incremental run that takes the
+    last `recent` events (and their orders and awards) as new: the watermark is moved back by
+    that many ids, so the run rebuilds the months they fall on, as after ~2 weeks of traffic."""
+    result: dict[str, float] = {}
+    if rebuild:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM analytics_snapshots")
+            conn.execute(text("DELETE FROM analytics_rollups WHERE name LIKE 'kpi_%'"))
+        started = time.perf_counter()
+        for _ in range(2):  # the first run notes the bounds, the second takes them
+            refresh_snapshots(db, now=NOW, settle=timedelta(0))
+        result["first_build_seconds"] = round(time.perf_counter() - started, 1)
+    # The last `recent` ids outside the bounds again, noted as the next bounds by a transaction
+    # long ended (xmax 1), so that the next run takes them.
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE analytics_rollups SET horizon_id = last_id, horizon_at = rolled_until, "
+                "horizon_xmax = 1, last_id = last_id - :k WHERE name = 'kpi_events'"
+            ),
+            {"k": recent},
+        )
+    started = time.perf_counter()
+    months = refresh_snapshots(db, now=NOW + timedelta(minutes=5), settle=timedelta(0))
+    result["incremental_run_seconds"] = round(time.perf_counter() - started, 2)
+    result["incremental_run_events"] = recent
+    result["incremental_run_months_rebuilt"] = months
+    started = time.perf_counter()
+    refresh_snapshots(db, now=NOW + timedelta(minutes=10), settle=timedelta(0))
+    result["idle_run_seconds"] = round(time.perf_counter() - started, 2)
     return result
 
 
@@ -357,6 +401,9 @@ def main() -> None:
     parser.add_argument(
         "--measure-only", action="store_true", help="Measure a pcbench_kpis kept by --keep."
     )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="With --measure-only: rebuild the snapshots, timed."
+    )
     args = parser.parse_args()
     if args.measure_only:
         db = open_database(make_url(PG_ADMIN).set(database="pcbench_kpis").render_as_string(False))
@@ -366,17 +413,22 @@ def main() -> None:
             key = programs.create_api_key(
                 session, program_id=program_id, scopes=(Scope.ANALYST,), now=NOW
             ).api_key
-        print(json.dumps({**measure(db, program_id, key, args.runs)}, indent=2, default=str))
+        jobs = refresh_times(db, args.rebuild)
+        results = {"snapshot_job": jobs, **measure(db, program_id, key, args.runs)}
+        print(json.dumps(results, indent=2, default=str))
         return
     with tempfile.TemporaryDirectory() as tmp, _database(Path(tmp), args.keep) as url:
         db = open_database(url)
         migrate.upgrade(db.engine)
         program_id, key, seeded = seed(db, args.transactions, args.members)
         started = time.perf_counter()
-        rolled = refresh_rollup(db, now=NOW, settle=timedelta(0))
+        rolled = 0
+        for minute in (0, 1):  # the first run notes the bounds, the second takes them
+            rolled += refresh_rollup(db, now=NOW + timedelta(minutes=minute), settle=timedelta(0))
         rollup_seconds = round(time.perf_counter() - started, 1)
+        jobs = refresh_times(db, rebuild=True)
         add_tail(db, program_id, args.transactions + 1, args.tail, args.members)
-        results = measure(db, program_id, key, args.runs)
+        results = {"snapshot_job": jobs, **measure(db, program_id, key, args.runs)}
         db.dispose()
     print(
         json.dumps(

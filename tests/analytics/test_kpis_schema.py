@@ -8,10 +8,13 @@ from alembic.migration import MigrationContext
 from punchcard.db import Database
 from punchcard.models import Base
 
-TABLES = {"analytics_points_daily", "analytics_rollups"}
+TABLES = {"analytics_points_daily", "analytics_rollups", "analytics_snapshots"}
 INDEXES = {
     "ix_ledger_transactions_created",
     "ix_redemptions_used_order",
+    "ix_events_created",
+    "ix_members_created",
+    "ix_redemptions_program_created",
 }
 
 

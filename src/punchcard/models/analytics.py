@@ -1,9 +1,10 @@
 """Tables that serve the analytics queries (owned by the KPI work).
 
-`analytics_points_daily` is the ledger summed per program, UTC day, member's enrolment channel
-and account: a few rows a day instead of millions of postings. A job adds to it in id order
-(the bounds in `analytics_rollups`); the KPI queries read it plus the postings outside the
-bounds, so answers never wait for the job. Nothing on the earn path touches these rows.
+`analytics_points_daily` is the ledger summed per program, UTC day, member's enrolment channel,
+member's tier at rollup time and account: a few rows a day instead of millions of postings. A
+job adds to it (the bounds in `analytics_rollups`); the KPI queries read it plus the postings
+outside the bounds, so answers never wait for the job. Nothing on the earn path touches these rows.
+`analytics_snapshots` does the same for orders, events, awards and codes used (snapshots.py).
 
 The indexes below belong to other domains' tables; they are declared here, beside the queries
 that need them, so that their tables' own modules stay about their own domain."""
@@ -12,22 +13,35 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, PrimaryKeyConstraint, String
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base, table_of
+from punchcard.models.event import Event
 from punchcard.models.ledger_transaction import LedgerTransaction
+from punchcard.models.member import Member
 from punchcard.models.redemption import Redemption
 from punchcard.models.types import BigId, UTCDateTime
 
 
 class PointsDaily(Base):
     __tablename__ = "analytics_points_daily"
-    __table_args__ = (PrimaryKeyConstraint("program_id", "day", "channel", "account"),)
+    __table_args__ = (PrimaryKeyConstraint("program_id", "day", "channel", "tier", "account"),)
 
     program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
     day: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(10))
+    # The member's stored tier when the job rolled the postings up; '' for none.
+    tier: Mapped[str] = mapped_column(String(50))
     account: Mapped[str] = mapped_column(String(30))
     amount: Mapped[int] = mapped_column(BigInteger)
 
@@ -53,6 +67,8 @@ class Rollup(Base):
 
 
 _LEDGER = table_of(LedgerTransaction)
+_EVENTS = table_of(Event)
+_MEMBERS = table_of(Member)
 _REDEMPTIONS = table_of(Redemption)
 
 # No index is added to the tables the earn path writes on every event (events, orders, awards,
@@ -65,3 +81,36 @@ Index("ix_ledger_transactions_created", _LEDGER.c.created_at, postgresql_using="
     dialect="postgresql"
 )
 Index("ix_redemptions_used_order", _REDEMPTIONS.c.program_id, _REDEMPTIONS.c.used_order_id)
+# The snapshots' live tail: events and members written since their time bound (BRIN, as above).
+Index("ix_events_created", _EVENTS.c.created_at, postgresql_using="brin").ddl_if(
+    dialect="postgresql"
+)
+Index("ix_members_created", _MEMBERS.c.created_at, postgresql_using="brin").ddl_if(
+    dialect="postgresql"
+)
+# Redemptions per reward within a range, read live (not a table the earn path writes).
+Index(
+    "ix_redemptions_program_created",
+    _REDEMPTIONS.c.program_id,
+    _REDEMPTIONS.c.created_at,
+    postgresql_include=["reward_id", "points", "status"],
+).ddl_if(dialect="postgresql")
+
+
+class Snapshot(Base):
+    """One program's rows of one kind for one calendar month (months since year 0; 0 for the
+    member table), as compressed numpy columns: what the KPI summary reads instead of the
+    orders, events and awards tables. Built by the job for the rows inside the `kpi_events` /
+    `kpi_members` bounds in `analytics_rollups`; the rows outside them are read live. Money
+    columns count orders in `currency` only, the program's currency when it was built."""
+
+    __tablename__ = "analytics_snapshots"
+    __table_args__ = (PrimaryKeyConstraint("program_id", "kind", "month"),)
+
+    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    month: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    rows: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

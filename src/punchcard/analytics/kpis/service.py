@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from punchcard.analytics.kpis import domain, rollup
 from punchcard.analytics.kpis import repository as repo
 from punchcard.analytics.kpis.domain import Buyers, Range
+from punchcard.analytics.kpis.figures import Figures
 from punchcard.analytics.kpis.repository import Headcount, Segment
 from punchcard.analytics.kpis.schemas import (
     ChannelOut,
@@ -37,6 +38,7 @@ from punchcard.programs import service as programs
 from punchcard.tiers import service as tiers
 
 T = TypeVar("T", Headcount, Buyers)
+_TIER_ACCOUNTS = ("program:issued", "program:redeemed")
 
 
 def resolve_range(
@@ -77,8 +79,9 @@ def summary(
     ladder = [t.name for t in policy.tiers] if policy is not None else []
 
     sums = rollup.sums(session, program_id, params)
-    heads = _named(repo.headcounts(session, program_id, params), base)
-    bought = _named(repo.buyers(session, program_id, params), base)
+    found = Figures(session, program_id, program.currency, span)
+    heads = _named(found.headcounts(), base)
+    bought = _named(found.buyers(), base)
     points = _points(sums)
     notes: list[str] = []
     if program.point_value is None:
@@ -86,8 +89,13 @@ def summary(
             "point_value is not set: money figures of points (liability, costs, ROI) are null; "
             "set it with PATCH /v1/program"
         )
+    if found.data.stale:
+        notes.append(
+            "the program's currency changed: order figures of earlier months still count the "
+            "orders in the previous currency until the next analytics job run"
+        )
     every = domain.total(list(bought.values()))
-    sizes, active = repo.cohort_counts(session, program_id, params)
+    sizes, active = found.cohort_counts()
     return SummaryOut(
         program_id=program_id,
         currency=program.currency,
@@ -107,12 +115,10 @@ def summary(
         ],
         tier_mix=_tier_mix(heads, ladder),
         by_channel=_by_channel(heads, bought, sums),
-        by_tier=_by_tier(session, program_id, base, params, heads, bought, points, ladder),
-        campaigns=campaigns_out(repo.campaigns(session, program_id, params), program.point_value),
-        rewards=rewards_out(repo.rewards(session, program_id, params), program.point_value),
-        roi=roi_out(
-            repo.attributable(session, program_id, params), points, program.point_value, notes
-        ),
+        by_tier=_by_tier(sums, base, heads, bought, points, ladder),
+        campaigns=campaigns_out(found.campaigns(), program.point_value),
+        rewards=rewards_out(found.rewards(session, program_id, params), program.point_value),
+        roi=roi_out(found.attributable(), points, program.point_value, notes),
         notes=notes,
     )
 
@@ -266,18 +272,23 @@ def _by_channel(
 
 
 def _by_tier(
-    session: Session,
-    program_id: int,
+    sums: list[rollup.AccountSums],
     base: str | None,
-    params: dict[str, object],
     heads: dict[Segment, Headcount],
     bought: dict[Segment, Buyers],
     points: PointsOut,
     ladder: list[str],
 ) -> list[TierOut]:
-    """Points of the tiered members come from their own transactions; the base tier (or "no
-    tier") gets the rest of the program's totals, so the rows always add up."""
-    tiered = repo.tier_points(session, program_id, base, params)
+    """Points of the tiered members come from the rollup's tier (held when rolled up); the base
+    tier (or "no tier") gets the rest of the program's totals, so the rows always add up."""
+    tiered: dict[str, tuple[int, int]] = {}
+    for row in sums:
+        if row.tier is not None and row.tier != base and row.account in _TIER_ACCOUNTS:
+            issued, redeemed = tiered.get(row.tier, (0, 0))
+            if row.account == "program:issued":
+                tiered[row.tier] = (issued - row.in_range, redeemed)
+            else:
+                tiered[row.tier] = (issued, redeemed + row.in_range)
     rest = (
         points.issued - sum(i for i, _ in tiered.values()),
         points.redeemed - sum(r for _, r in tiered.values()),

@@ -3,6 +3,7 @@ SQLite and PostgreSQL (a timestamp's UTC day and month)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -22,20 +23,25 @@ _TYPES: dict[str, Any] = {
     "cutoff": UTCDateTime(),
     "first": Date(),
     "last": Date(),
-    "lo": BigInteger(),
-    "hi": BigInteger(),
     "wm": BigInteger(),
     "old_id": BigInteger(),
     "new_id": BigInteger(),
     "old_until": UTCDateTime(),
     "new_until": UTCDateTime(),
     "until": UTCDateTime(),
+    "mwm": BigInteger(),
+    "wu": UTCDateTime(),
+    "mwu": UTCDateTime(),
+    "lo_at": UTCDateTime(),
+    "hi_at": UTCDateTime(),
+    "changed": UTCDateTime(),
 }
 
 
 def statement(sql: str) -> TextClause:
     """A text statement whose known parameters carry their types."""
-    params = [bindparam(name, type_=kind) for name, kind in _TYPES.items() if f":{name}" in sql]
+    used = set(re.findall(r"(?<!:):(\w+)", sql))
+    params = [bindparam(name, type_=kind) for name, kind in _TYPES.items() if name in used]
     return text(sql).bindparams(*params)
 
 
@@ -74,3 +80,18 @@ def money(value: Any) -> Decimal:
 
 def integer(value: Any) -> int:
     return 0 if value is None else int(value)
+
+
+def epoch_day(session: Session, column: str) -> str:
+    """Days from 1970-01-01 to a timestamp's UTC day, as an integer."""
+    if is_sqlite(session):
+        return f"CAST(julianday(date({column})) - 2440587.5 AS INTEGER)"
+    return f"(CAST({column} AS DATE) - DATE '1970-01-01')"
+
+
+def joined_ids(session: Session, column: str) -> str:
+    """An aggregate joining a group's integer ids into one comma-separated string: one row
+    per group to fetch instead of one per id."""
+    if is_sqlite(session):
+        return f"group_concat({column}, ',')"
+    return f"string_agg(CAST({column} AS TEXT), ',')"
