@@ -414,6 +414,10 @@ def main() -> None:
                 session, program_id=program_id, scopes=(Scope.ANALYST,), now=NOW
             ).api_key
         jobs = refresh_times(db, args.rebuild)
+        # New rows after the job, so that every read has a live tail to add.
+        with db.reader() as session:
+            top = int(session.execute(text("SELECT max(id) FROM ledger_transactions")).scalar_one())
+        add_tail(db, program_id, top + 1, args.tail, args.members)
         results = {"snapshot_job": jobs, **measure(db, program_id, key, args.runs)}
         print(json.dumps(results, indent=2, default=str))
         return

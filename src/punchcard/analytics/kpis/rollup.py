@@ -2,7 +2,7 @@
 
 Refreshing is a job, never the earn path. The rollup holds exactly the journal rows with
 `id <= last_id` and `created_at < rolled_until` (see `models.analytics.Rollup`); reads add every
-row outside those bounds, in the same statement (one snapshot), so an answer is always current
+row outside those bounds, in the same snapshot (sql.tune), so an answer is always current
 and a refresh committing meanwhile is never counted twice.
 
 Bounds move on as bounds.py says (never past a row that can still commit inside them).
@@ -20,32 +20,38 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from punchcard.analytics.kpis import bounds
-from punchcard.analytics.kpis.bounds import EPOCH, SETTLE
+from punchcard.analytics.kpis.bounds import SETTLE
 from punchcard.analytics.kpis.sql import day_of, integer, statement
 from punchcard.models.ledger_transaction import LedgerTransaction
 
 NAME = "points"
 
-# Inside the rollup: id <= last_id AND created_at < rolled_until; read live: the rest. The
-# bounds are read by the statement itself, so they are those of its own snapshot.
-_READ = """
-SELECT channel, tier, account, sum(in_range), sum(to_end) FROM (
-  SELECT channel, tier, account, CASE WHEN day >= :first THEN amount ELSE 0 END AS in_range,
-         amount AS to_end
-  FROM analytics_points_daily WHERE program_id = :p AND day <= :last
-  UNION ALL
+# Inside the rollup: id <= last_id AND created_at < rolled_until; read live: the rest, as two
+# disjoint ranges (new ids; old ids written after the time bound), each a range of one index
+# (the primary key; on PostgreSQL the BRIN index on created_at). The bounds come in as values,
+# read in the same snapshot (sql.tune): the planner sees them and picks those ranges.
+_LIVE = """
   SELECT m.channel, coalesce(mt.tier, ''), pt.account,
          CASE WHEN t.occurred_at >= :start THEN pt.amount ELSE 0 END, pt.amount
   FROM ledger_transactions t
   JOIN postings pt ON pt.transaction_id = t.id
   JOIN members m ON m.id = t.member_id
   LEFT JOIN member_tiers mt ON mt.program_id = t.program_id AND mt.member_id = t.member_id
-  WHERE t.program_id = :p AND t.occurred_at < :stop
-    AND (t.id > coalesce((SELECT last_id FROM analytics_rollups WHERE name = :name), 0)
-         OR t.created_at >= coalesce(
-           (SELECT rolled_until FROM analytics_rollups WHERE name = :name), :until))
+  WHERE t.program_id = :p AND t.occurred_at < :stop AND {where}
+"""
+_READ = """
+SELECT channel, tier, account, sum(in_range), sum(to_end) FROM (
+  SELECT channel, tier, account, CASE WHEN day >= :first THEN amount ELSE 0 END AS in_range,
+         amount AS to_end
+  FROM analytics_points_daily WHERE program_id = :p AND day <= :last
+  UNION ALL {new_ids}
+  UNION ALL {late_rows}
 ) x GROUP BY channel, tier, account
 """
+_PARTS = {
+    "new_ids": _LIVE.format(where="t.id > :old_id"),
+    "late_rows": _LIVE.format(where="t.id <= :old_id AND t.created_at >= :old_until"),
+}
 
 # The rows the new bounds take in that the old ones did not: written as two ranges (new ids,
 # and old ids written after the old time bound) so that each is a range of one index.
@@ -78,8 +84,12 @@ class AccountSums:
 
 
 def sums(session: Session, program_id: int, params: dict[str, object]) -> list[AccountSums]:
-    values = {"p": program_id, "name": NAME, "until": EPOCH, **params}
-    rows = session.execute(statement(_READ), values)
+    """The rollup plus the rows outside its bounds. The bounds are read first: in the summary's
+    one snapshot (sql.tune on PostgreSQL, a read transaction on SQLite) they are exactly those
+    of the rollup rows read next, so a refresh committing meanwhile is never counted twice."""
+    held = bounds.current(session, NAME)
+    values = {"p": program_id, **held.values("old"), **params}
+    rows = session.execute(statement(_READ.format(**_PARTS)), values)
     return [AccountSums(r[0], r[1] or None, r[2], integer(r[3]), integer(r[4])) for r in rows]
 
 

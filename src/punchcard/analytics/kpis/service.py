@@ -60,8 +60,8 @@ def resolve_range(
 def summary(
     session: Session, *, program_id: int, first: date | None, last: date | None, today: date
 ) -> SummaryOut:
+    tune(session)  # first: it sets the transaction's snapshot
     program = programs.get_program(session, program_id)
-    tune(session)
     span = resolve_range(session, program_id, first, last, today)
     params: dict[str, object] = {
         "start": span.start,
