@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import betaincinv, betaln, expit, gammaln, hyp2f1, psi
 
 from punchcard.analytics.prediction.errors import (
@@ -218,6 +217,9 @@ def fit(
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 4
     dx, dt, dT, weight = _distinct(xa, ta, Ta)  # noqa: N806
     finite, converged = [], []
+    # Imported here: scipy.optimize costs each API worker ~25 MB, for a fit that runs rarely.
+    from scipy.optimize import minimize
+
     for start in _starts(xa, Ta):
         with np.errstate(all="ignore"):
             found = minimize(

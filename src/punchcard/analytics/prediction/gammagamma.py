@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import gammaln, psi
 
 from punchcard.analytics.prediction.errors import (
@@ -87,6 +86,9 @@ def fit(x: np.ndarray, monetary: np.ndarray) -> GammaGammaFit:
         )
     mean = float(ma.mean())
     best = None
+    # Imported here: scipy.optimize costs each API worker ~25 MB, for a fit that runs rarely.
+    from scipy.optimize import minimize
+
     for start in (np.log([1.0, 2.0, mean]), np.log([5.0, 4.0, 3.0 * mean / 5.0])):
         with np.errstate(all="ignore"):
             found = minimize(

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from punchcard.analytics.prediction import bgnbd, clv, gammagamma, rfm
 from punchcard.analytics.prediction.bgnbd import BgNbdFit, BgNbdParams
@@ -86,6 +85,9 @@ def holdout_check(fitted: Fitted, summary: Summary) -> Holdout | None:
     bought = summary.holdout_x > 0
     auc = None
     if 0 < int(bought.sum()) < bought.size:
+        # Imported here: scikit-learn costs each API worker ~45 MB, for a fit that runs rarely.
+        from sklearn.metrics import roc_auc_score
+
         auc = float(roc_auc_score(bought, expected))
     return Holdout(
         predicted=float(expected.sum()),
