@@ -414,6 +414,8 @@ def main() -> None:
                 session, program_id=program_id, scopes=(Scope.ANALYST,), now=NOW
             ).api_key
         jobs = refresh_times(db, args.rebuild)
+        for minute in (20, 21):  # the whole job (points too) catches up: notes, then takes
+            refresh_rollup(db, now=NOW + timedelta(minutes=minute), settle=timedelta(0))
         # New rows after the job, so that every read has a live tail to add.
         with db.reader() as session:
             top = int(session.execute(text("SELECT max(id) FROM ledger_transactions")).scalar_one())

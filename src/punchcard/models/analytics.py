@@ -112,5 +112,7 @@ class Snapshot(Base):
     month: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     rows: Mapped[int] = mapped_column(Integer)
+    # The earliest day its rows fall on (the summary's default start), None for no rows.
+    first_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -10,12 +10,12 @@ member table (`Members.ids`, sorted), so per-member sums are one `np.bincount`.
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import lz4.frame
 import numpy as np
 from numpy.typing import NDArray
 
@@ -44,9 +44,10 @@ def month_stop(month: int) -> date:
 
 
 def pack(columns: dict[str, NDArray[Any]]) -> bytes:
-    """Columns as one zlib stream: a JSON header (names, types, lengths; string columns whole)
+    """Columns as one LZ4 frame: a JSON header (names, types, lengths; string columns whole)
     then the raw integer columns, each in the narrowest type that holds it. Reading it back is
-    one inflate and a zero-copy view per column, which matters with a hundred months a read."""
+    one decompression and a zero-copy view per column, which matters with a hundred months a
+    read: LZ4 takes a tenth of zlib's time for that, for a third more bytes."""
     header: dict[str, Any] = {"columns": [], "strings": {}}
     payload = []
     for name, column in columns.items():
@@ -57,11 +58,11 @@ def pack(columns: dict[str, NDArray[Any]]) -> bytes:
         header["columns"].append([name, narrow.dtype.str, len(narrow)])
         payload.append(narrow.tobytes())
     head = json.dumps(header).encode()
-    return zlib.compress(len(head).to_bytes(4, "big") + head + b"".join(payload), 1)
+    return bytes(lz4.frame.compress(len(head).to_bytes(4, "big") + head + b"".join(payload)))
 
 
 def unpack(data: bytes) -> dict[str, NDArray[Any]]:
-    raw = zlib.decompress(data)
+    raw = lz4.frame.decompress(data)
     size = int.from_bytes(raw[:4], "big")
     header = json.loads(raw[4 : 4 + size])
     result: dict[str, NDArray[Any]] = {

@@ -30,9 +30,10 @@ class Figures:
             a90=col.day_number(a90),
         )
         self.data = snapshots.load(session, program_id, currency, (since, a90, span.first, stop))
-        tiers = snapshots.tier_members(session, program_id)
         m = self.data.members
-        self.members = col.members(m["id"], m["created"], self.data.channels, m["channel"], tiers)
+        self.members = col.members(
+            m["id"], m["created"], self.data.channels, m["channel"], self.data.tiers
+        )
         for rows in (self.data.orders, self.data.events):  # each row's member, found once
             rows["pos"] = self.members.positions(rows["member"])
 

@@ -29,9 +29,7 @@ from punchcard.models.event import Event
 from punchcard.models.member import Member
 from punchcard.models.program import Program
 
-EVENTS = "kpi_events"
-MEMBERS = "kpi_members"
-CHANGES = "kpi_changes"
+EVENTS, MEMBERS, CHANGES = snapshots.EVENTS, snapshots.MEMBERS, snapshots.CHANGES
 
 
 def _days(session: Session, sql: str, values: Mapping[str, object]) -> set[tuple[int, int]]:

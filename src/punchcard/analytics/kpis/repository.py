@@ -1,13 +1,12 @@
-"""The KPI statements read live beside the rollup and the snapshots: the program's first day
-and the redemptions per reward within a range (a small table), plus the shapes the figures
-come in. Segments are keyed by (enrolment channel, current tier); a member with no stored tier
-has tier None here, and the service names it after the ladder's base tier.
+"""The KPI statements read live beside the rollup and the snapshots: the redemptions per
+reward within a range (a small table) and rewards' names, plus the shapes the figures come
+in. Segments are keyed by (enrolment channel, current tier); a member with no stored tier has
+tier None here, and the service names it after the ladder's base tier.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -24,14 +23,6 @@ FROM redemptions r LEFT JOIN rewards w ON w.id = r.reward_id
 WHERE r.program_id = :p AND r.created_at >= :start AND r.created_at < :stop
   AND r.status <> 'cancelled'
 GROUP BY r.reward_id
-"""
-
-_FIRST_DAY = """
-SELECT min(at) FROM (
-  SELECT min(created_at) AS at FROM members WHERE program_id = :p
-  UNION ALL SELECT min(occurred_at) FROM events WHERE program_id = :p
-  UNION ALL SELECT min(placed_at) FROM orders WHERE program_id = :p
-) x
 """
 
 
@@ -61,15 +52,6 @@ class Usage:
     points: int
     orders: int = 0
     revenue: Decimal = Decimal(0)
-
-
-def first_day(session: Session, program_id: int) -> date | None:
-    value = session.execute(statement(_FIRST_DAY), {"p": program_id}).scalar()
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.date() if isinstance(value, datetime) else value
 
 
 def redemptions(session: Session, program_id: int, params: dict[str, object]) -> list[Usage]:

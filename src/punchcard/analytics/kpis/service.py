@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import wait
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from punchcard.analytics.kpis import domain, rollup
-from punchcard.analytics.kpis import repository as repo
+from punchcard.analytics.kpis import beside, domain, rollup, snapshots
 from punchcard.analytics.kpis.domain import Buyers, Range
 from punchcard.analytics.kpis.figures import Figures
 from punchcard.analytics.kpis.repository import Headcount, Segment
@@ -47,7 +47,7 @@ def resolve_range(
     """Defaults: from the program's first recorded day, to today; 422 for a range that is not."""
     last = last if last is not None else today
     if first is None:
-        found = repo.first_day(session, program_id)
+        found = snapshots.first_day(session, program_id)
         first = min(found, last) if found is not None else last
     try:
         return domain.check_range(first, last)
@@ -78,8 +78,13 @@ def summary(
     base = policy.base if policy is not None else None
     ladder = [t.name for t in policy.tiers] if policy is not None else []
 
-    sums = rollup.sums(session, program_id, params)
-    found = Figures(session, program_id, program.currency, span)
+    pending = beside.start(session, lambda other: rollup.sums(other, program_id, params))
+    try:
+        found = Figures(session, program_id, program.currency, span)
+    except BaseException:
+        wait([pending])  # the snapshot must outlive the read beside it
+        raise
+    sums = pending.result()
     heads = _named(found.headcounts(), base)
     bought = _named(found.buyers(), base)
     points = _points(sums)

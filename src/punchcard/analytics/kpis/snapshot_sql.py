@@ -19,6 +19,11 @@ STEP = (
     " AND (e.id > :old_id OR e.created_at >= :old_until)"
 )
 MONTH_ORDERS = "orders o JOIN events e ON e.id = o.event_id"
+# The tail's orders, computed first: left to itself, PostgreSQL's planner joins every order to
+# the redemptions before looking at the few events of the tail (1.4 s instead of 0.1 s).
+TAIL_ORDERS_FIRST = """WITH tail AS MATERIALIZED (
+  SELECT o.* FROM events e JOIN orders o ON o.member_id = e.member_id AND o.event_id = e.id
+  WHERE e.program_id = :p AND (e.id > :wm OR e.created_at >= :wu))"""
 TAIL_ORDERS = "events e JOIN orders o ON o.member_id = e.member_id AND o.event_id = e.id"
 MONTH_AWARDS = "awards a JOIN events e ON e.id = a.event_id"
 TAIL_AWARDS = "events e JOIN awards a ON a.event_id = e.id"
@@ -26,7 +31,7 @@ TAIL_AWARDS = "events e JOIN awards a ON a.event_id = e.id"
 _NET = "CAST(round((o.total - o.refunded_amount) * 100) AS BIGINT)"
 
 # Orders in the program's currency only, as every order figure (other currencies do not add).
-ORDERS = """
+ORDERS = """{head}
 SELECT o.member_id, {day}, {net}, CASE WHEN o.status <> 'refunded' THEN 1 ELSE 0 END
 FROM {source} WHERE o.program_id = :p AND o.currency = :currency AND {where}
 """
@@ -54,7 +59,7 @@ AWARDS_MONTH = "a.occurred_at >= :lo_at AND a.occurred_at < :hi_at AND " + INSID
 
 # Per reward (0: pay with points) and order day: the orders a live code was used on; key -1
 # counts each such order once, whatever the codes (the ROI's attributable orders).
-REWARDS = """
+REWARDS = """{head}
 SELECT x.k, x.day, sum(CASE WHEN x.status <> 'refunded' THEN 1 ELSE 0 END), sum(x.net)
 FROM (SELECT DISTINCT coalesce(r.reward_id, 0) AS k, o.order_id, {day} AS day, o.status,
              {net} AS net
@@ -116,16 +121,20 @@ WHERE id <= :new_id AND created_at < :new_until AND (id > :old_id OR created_at 
 """
 
 LOAD = """
-SELECT s.kind, s.month, s.data, s.currency,
-  (SELECT last_id FROM analytics_rollups WHERE name = 'kpi_events'),
-  (SELECT rolled_until FROM analytics_rollups WHERE name = 'kpi_events'),
-  (SELECT last_id FROM analytics_rollups WHERE name = 'kpi_members'),
-  (SELECT rolled_until FROM analytics_rollups WHERE name = 'kpi_members')
+SELECT s.kind, s.month, s.data, s.currency
 FROM analytics_snapshots s
 WHERE s.program_id = :p AND (s.kind = 'members'
   OR (s.kind = 'events' AND s.month BETWEEN :e1 AND :m2)
   OR (s.kind = 'orders' AND s.month BETWEEN :o1 AND :m2)
   OR (s.kind IN ('campaigns', 'rewards') AND s.month BETWEEN :c1 AND :m2))
+"""
+
+FIRST_KEPT = "SELECT min(first_day) FROM analytics_snapshots WHERE program_id = :p"
+FIRST_LIVE = """
+SELECT min(at) FROM (
+  SELECT min(e.occurred_at) AS at FROM events e WHERE {outside}
+  UNION ALL SELECT min(created_at) FROM members WHERE program_id = :p AND {members_tail}
+) x
 """
 
 # Current tiers, one row per tier: its members' ids joined into one string.
@@ -140,5 +149,7 @@ def render(template: str, **parts: str) -> str:
         "step": STEP,
         "tail_orders": TAIL_ORDERS,
         "tail_awards": TAIL_AWARDS,
+        "outside": OUTSIDE,
+        "members_tail": MEMBERS_TAIL,
     }
     return template.format(**shared, **parts)

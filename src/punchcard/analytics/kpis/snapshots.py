@@ -2,18 +2,20 @@
 
 A snapshot of kind orders, events, campaigns or rewards holds one program's rows of one
 calendar month whose event is inside the `kpi_events` bounds (bounds.py); the member snapshot
-holds the members inside `kpi_members`. A read loads the snapshots and both bounds in one
-statement (one database snapshot), then every row outside the bounds live: the answer is
-current whatever the job did meanwhile. What a snapshot cannot see is a later change to a row
-it holds (a refund, a code used or cancelled, the program's currency); the job rebuilds those
-months on its next run (refresh.py), the one staleness of the summary (docs/kpis.md).
+holds the members inside `kpi_members`. A read takes the bounds, the snapshots and every row
+outside the bounds in the summary's one database snapshot (sql.tune, beside.py): the answer is
+current and whole whatever the job commits meanwhile. What a snapshot cannot see is a later
+change to a row it holds (a refund, a code used or cancelled, the program's currency); the job
+rebuilds those months on its next run (refresh.py), the one staleness of the summary
+(docs/kpis.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import wait
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -21,14 +23,20 @@ from numpy.typing import NDArray
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from punchcard.analytics.kpis import beside, bounds
 from punchcard.analytics.kpis import columns as col
 from punchcard.analytics.kpis import snapshot_sql as q
-from punchcard.analytics.kpis.bounds import EPOCH, Bounds
+from punchcard.analytics.kpis.bounds import Bounds
 from punchcard.analytics.kpis.columns import Ints
 from punchcard.analytics.kpis.sql import epoch_day, integer, joined_ids, statement
 from punchcard.models.analytics import Snapshot
 from punchcard.models.base import table_of
 
+# The bounds (analytics_rollups rows) of events, with their orders, awards and codes used; of
+# members; and of changes to redemptions (a time bound only).
+EVENTS = "kpi_events"
+MEMBERS = "kpi_members"
+CHANGES = "kpi_changes"
 KINDS = ("orders", "events", "campaigns", "rewards")
 ORDER_COLUMNS = ("member", "day", "net", "counted")
 EVENT_COLUMNS = ("member", "day")
@@ -68,10 +76,12 @@ def _parts(kind: str, tail: bool) -> tuple[str, dict[str, str]]:
         source = q.TAIL_AWARDS if tail else q.MONTH_AWARDS
         where = q.OUTSIDE if tail else q.AWARDS_MONTH
         return q.CAMPAIGNS, {"day": "a.occurred_at", "source": source, "where": where}
-    source = q.TAIL_ORDERS if tail else q.MONTH_ORDERS
-    where = q.OUTSIDE if tail else q.ORDERS_MONTH
     sql = q.ORDERS if kind == "orders" else q.REWARDS
-    return sql, {"day": "o.placed_at", "source": source, "where": where}
+    if tail:
+        parts = {"head": q.TAIL_ORDERS_FIRST, "source": "tail o", "where": "1 = 1"}
+    else:
+        parts = {"head": "", "source": q.MONTH_ORDERS, "where": q.ORDERS_MONTH}
+    return sql, {"day": "o.placed_at", **parts}
 
 
 def fetch(
@@ -118,6 +128,8 @@ def save(
         )
     )
     rows = len(next(iter(data.values()))) if data else 0
+    days = data.get("created" if kind == "members" else "day")
+    first = col.EPOCH + timedelta(days=int(days.min())) if days is not None and len(days) else None
     session.execute(
         table.insert().values(
             program_id=program_id,
@@ -125,6 +137,7 @@ def save(
             month=month,
             currency=currency,
             rows=rows,
+            first_day=first,
             built_at=now,
             data=col.pack(data),
         )
@@ -145,15 +158,19 @@ class Loaded:
     rules: list[str]
     rewards: dict[str, Ints]
     reward_keys: list[str]
+    tiers: dict[str, Ints]  # member ids per stored tier, read live
     stale: bool = False
 
 
-def _bounds(last_id: Any, until: Any) -> Bounds:
-    """Bounds as the untyped columns of LOAD give them (a string on SQLite, naive UTC)."""
-    if last_id is None or until is None:
-        return Bounds(0, EPOCH)
-    moment = datetime.fromisoformat(until) if isinstance(until, str) else until
-    return Bounds(integer(last_id), moment.replace(tzinfo=UTC))
+def _tails(
+    session: Session, program_id: int, currency: str, events: Bounds, members: Bounds
+) -> dict[str, Any]:
+    """The rows outside the bounds, of every kind, and the current tiers."""
+    where = {"wm": events.last_id, "wu": events.until}
+    found = {kind: fetch(session, kind, program_id, currency, where) for kind in KINDS}
+    found["members"] = fetch_members(session, program_id, q.MEMBERS_TAIL, members)
+    found["tiers"] = tier_members(session, program_id)
+    return found
 
 
 def load(
@@ -163,7 +180,8 @@ def load(
     span: tuple[date, date, date, date],
 ) -> Loaded:
     """`span`: the churn window's first day, the activity window's first day, the range's
-    first day and the day after its last."""
+    first day and the day after its last. The tails are read beside (beside.py) while this
+    thread decompresses the snapshots: the database and numpy work at the same time."""
     since, a90, start, stop = span
     last = col.month_number(stop) if stop.day > 1 else col.month_number(stop) - 1
     values = {
@@ -173,20 +191,28 @@ def load(
         "o1": col.month_number(since),
         "c1": col.month_number(start),
     }
-    found = session.execute(statement(q.LOAD), values).all()
-    # No snapshot in reach: every row is read live, whatever the bounds.
-    events = _bounds(*found[0][4:6]) if found else Bounds(0, EPOCH)
-    members = _bounds(*found[0][6:8]) if found else Bounds(0, EPOCH)
+    events, members = bounds.current(session, EVENTS), bounds.current(session, MEMBERS)
+    pending = beside.start(
+        session, lambda other: _tails(other, program_id, currency, events, members)
+    )
     parts: dict[str, list[dict[str, Any]]] = {k: [] for k in (*KINDS, "members")}
     stale = False
-    for kind, _month, data, built_in, *_ in found:
-        parts[kind].append(col.unpack(data))
-        stale = stale or (kind != "members" and built_in != currency)
-    for kind in KINDS:
-        where = {"wm": events.last_id, "wu": events.until}
-        parts[kind].append(fetch(session, kind, program_id, currency, where))
-    # After the other tails, so that it holds every member their rows name.
-    parts["members"].append(fetch_members(session, program_id, q.MEMBERS_TAIL, members))
+    try:
+        for kind, _month, data, built_in in session.execute(statement(q.LOAD), values):
+            parts[kind].append(col.unpack(data))
+            stale = stale or (kind != "members" and built_in != currency)
+    except BaseException:
+        wait([pending])  # the snapshot must outlive the read beside it
+        raise
+    tails = pending.result()
+    tiers = tails.pop("tiers")
+    for kind, rows in tails.items():
+        parts[kind].append(rows)
+    return _joined(parts, stale, tiers)
+
+
+def _joined(parts: dict[str, list[dict[str, Any]]], stale: bool, tiers: dict[str, Ints]) -> Loaded:
+    """Snapshots and tails end to end, names recoded to one list per kind."""
     channels: dict[str, int] = {}
     rules: dict[str, int] = {}
     keys: dict[str, int] = {}
@@ -204,6 +230,7 @@ def load(
         rules=list(rules),
         rewards=col.stack(parts["rewards"], REWARD_COLUMNS),
         reward_keys=list(keys),
+        tiers=tiers,
         stale=stale,
     )
 
@@ -213,3 +240,26 @@ def tier_members(session: Session, program_id: int) -> dict[str, Ints]:
     sql = q.TIERS.format(ids=joined_ids(session, "member_id"))
     rows = session.execute(statement(sql), {"p": program_id}).all()
     return {str(t): np.array(str(ids).split(","), dtype=np.int64) for t, ids in rows}
+
+
+def first_day(session: Session, program_id: int) -> date | None:
+    """The program's first recorded day: the earliest of its snapshots' first days and of the
+    rows outside the bounds (read in the summary's snapshot, like everything else)."""
+    kept = session.execute(statement(q.FIRST_KEPT), {"p": program_id}).scalar()
+    events, members = bounds.current(session, EVENTS), bounds.current(session, MEMBERS)
+    values = {
+        "p": program_id,
+        "wm": events.last_id,
+        "wu": events.until,
+        "mwm": members.last_id,
+        "mwu": members.until,
+    }
+    live = session.execute(statement(q.render(q.FIRST_LIVE)), values).scalar()
+    found = [_day(v) for v in (kept, live) if v is not None]
+    return min(found) if found else None
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    return value.date() if isinstance(value, datetime) else value

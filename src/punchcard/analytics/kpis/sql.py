@@ -49,14 +49,15 @@ def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def tune(session: Session) -> None:
+def tune(session: Session, *, isolation: bool = True) -> None:
     """The first statement of a KPI read. PostgreSQL: one snapshot for every statement of the
     transaction (REPEATABLE READ), so that the bounds of a rollup, read first, are those of the
     rollup rows read next whatever a job commits meanwhile (SQLite's read transaction holds one
     snapshot anyway); no JIT (compiling these plans costs more than running them), and room to
     hash the per-member sums in memory, for this transaction only."""
     if not is_sqlite(session):
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        if isolation:
+            session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
