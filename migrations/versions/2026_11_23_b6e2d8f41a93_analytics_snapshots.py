@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("month", sa.Integer(), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=True),
         sa.Column("built_at", UTCDateTime(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("program_id", "kind", "month"),
