@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.optimize
 
 from punchcard.analytics.prediction import bgnbd, gammagamma
 from punchcard.analytics.prediction.bgnbd import BgNbdParams
@@ -244,7 +245,7 @@ def test_an_optimizer_giving_non_finite_numbers_is_a_fit_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        bgnbd, "minimize", lambda *a, **k: _Result(float("nan"), np.full(4, np.nan), False)
+        scipy.optimize, "minimize", lambda *a, **k: _Result(float("nan"), np.full(4, np.nan), False)
     )
     with pytest.raises(PredictionInputError) as caught:
         bgnbd.fit(*_history())
@@ -256,7 +257,7 @@ def test_an_optimizer_that_stops_far_from_the_optimum_is_a_fit_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     far = np.log([5.0, 0.1, 20.0, 0.05])
-    monkeypatch.setattr(bgnbd, "minimize", lambda *a, **k: _Result(3.0, far, False))
+    monkeypatch.setattr(scipy.optimize, "minimize", lambda *a, **k: _Result(3.0, far, False))
     with pytest.raises(PredictionInputError) as caught:
         bgnbd.fit(*_history())
     assert caught.value.code == "fit_failed"
@@ -265,7 +266,7 @@ def test_an_optimizer_that_stops_far_from_the_optimum_is_a_fit_failure(
 
 def test_gamma_gamma_optimizer_failure_is_a_fit_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        gammagamma, "minimize", lambda *a, **k: _Result(float("inf"), np.zeros(3), False)
+        scipy.optimize, "minimize", lambda *a, **k: _Result(float("inf"), np.zeros(3), False)
     )
     x = np.arange(1.0, 21.0)
     with pytest.raises(PredictionInputError) as caught:
