@@ -29,16 +29,19 @@ def _state(db: Database) -> tuple[int, int]:
     return int(rows), int(last or 0)
 
 
+# January 2026, as the summary's parameters.
+PARAMS: dict[str, object] = {
+    "start": datetime(2026, 1, 1, tzinfo=UTC),
+    "stop": datetime(2026, 2, 1, tzinfo=UTC),
+    "first": datetime(2026, 1, 1).date(),
+    "last": datetime(2026, 1, 31).date(),
+}
+
+
 def _points(db: Database, program_id: int) -> list[rollup.AccountSums]:
-    params: dict[str, object] = {
-        "start": datetime(2026, 1, 1, tzinfo=UTC),
-        "stop": datetime(2026, 2, 1, tzinfo=UTC),
-        "first": datetime(2026, 1, 1).date(),
-        "last": datetime(2026, 1, 31).date(),
-    }
     with db.reader() as session:
         return sorted(
-            rollup.sums(session, program_id, params), key=lambda s: (s.channel, s.account)
+            rollup.sums(session, program_id, PARAMS), key=lambda s: (s.channel, s.account)
         )
 
 
@@ -89,16 +92,10 @@ def test_a_refresh_committing_while_a_summary_reads_is_never_counted_twice(
         member, _ = members.enrol(session, program_id=program.id, external_id="m", now=NOW)
         ledger.adjust(session, program=program, member_id=member.id, points=9, reason="x", now=NOW)
     later = NOW + timedelta(hours=1)
-    params: dict[str, object] = {
-        "start": datetime(2026, 1, 1, tzinfo=UTC),
-        "stop": datetime(2026, 2, 1, tzinfo=UTC),
-        "first": datetime(2026, 1, 1).date(),
-        "last": datetime(2026, 1, 31).date(),
-    }
 
     with fresh_db.reader() as reading:
         tune(reading)  # the summary's first statement: one snapshot for all that follow
-        before = rollup.sums(reading, program.id, params)
+        before = rollup.sums(reading, program.id, PARAMS)
         for _ in range(100):  # the job takes the rows in meanwhile, and commits
             refresh_rollup(fresh_db, now=later, settle=timedelta(0))
             if _state(fresh_db)[1]:
@@ -108,7 +105,7 @@ def test_a_refresh_committing_while_a_summary_reads_is_never_counted_twice(
         # Still the bounds (and so the rollup rows) of the summary's own snapshot: bounds read
         # after a refresh committed, beside rows read before it, would count its rows twice.
         assert bounds.current(reading, rollup.NAME).last_id == 0
-        again = rollup.sums(reading, program.id, params)
+        again = rollup.sums(reading, program.id, PARAMS)
 
     def available(found: list[rollup.AccountSums]) -> int:
         return sum(s.to_end for s in found if s.account == "member:available")
