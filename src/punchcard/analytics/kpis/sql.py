@@ -28,13 +28,11 @@ _TYPES: dict[str, Any] = {
     "new_id": BigInteger(),
     "old_until": UTCDateTime(),
     "new_until": UTCDateTime(),
-    "until": UTCDateTime(),
     "mwm": BigInteger(),
     "wu": UTCDateTime(),
     "mwu": UTCDateTime(),
     "lo_at": UTCDateTime(),
     "hi_at": UTCDateTime(),
-    "changed": UTCDateTime(),
 }
 
 
@@ -66,12 +64,6 @@ def day_of(session: Session, column: str) -> str:
     if is_sqlite(session):
         return f"date({column})"
     return f"CAST({column} AS DATE)"
-
-
-def month_of(session: Session, column: str) -> str:
-    if is_sqlite(session):
-        return f"strftime('%Y-%m', {column})"
-    return f"to_char({column}, 'YYYY-MM')"
 
 
 def money(value: Any) -> Decimal:
