@@ -112,7 +112,7 @@ def test_an_order_committed_after_a_job_noted_its_bounds_is_counted_once(
     assert _orders(shop)[0] == count + 1
     with shop.db.reader() as session:
         before = bounds.current(session, refresh.EVENTS)
-    for _ in range(100):  # other tests' transactions on the server can delay the take
+    for _ in range(100):  # a transaction ending in this database can delay the take
         shop.clock.set(shop.clock() + timedelta(minutes=1))
         _job(shop)
         with shop.db.reader() as session:

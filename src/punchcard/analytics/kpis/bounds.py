@@ -7,7 +7,8 @@ other row live. Both bounds, because neither alone orders commits:
   time bound keeps such a row (old id, new `created_at`) in the live part;
 - a transaction can stay open: on PostgreSQL new bounds are only *noted* (with the noting
   transaction's id) and taken by a later run once every transaction running at the note has
-  ended. SQLite has one writer at a time, so a run, holding the write lock, takes them at once.
+  ended (in the same database). SQLite has one writer at a time, so a run, holding the write
+  lock, takes them at once.
 `settle` keeps the time bound a little behind `now`, for the moment between a writer stamping
 `created_at` and its insert.
 """
@@ -100,12 +101,24 @@ def advance(
 
 
 def _finished(session: Session, noted: int) -> bool:
-    """Whether every transaction that was running when the bounds were noted (all have ids
-    below the noting transaction's `noted`) has ended: the oldest running one is newer."""
-    oldest = session.execute(
-        text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-    ).scalar_one()
-    return int(oldest) > noted
+    """Whether every transaction of this database that was running when the bounds were noted
+    has ended (all had ids below the noting transaction's `noted`).
+
+    Only this database's transactions can write its rows, so those of other databases on the
+    server (a long dump, another tenant's job, a parallel test run) must not hold the rollup
+    back, as the server-wide `pg_snapshot_xmin` would. Prepared transactions are counted too.
+    Running ids are 32-bit `xid`s: one precedes `noted` when it lies in the 2^31 before it,
+    which holds for every running transaction because the server stops before wrap-around."""
+    running = session.execute(
+        text(
+            "SELECT backend_xid::text FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+            " UNION ALL SELECT transaction::text FROM pg_prepared_xacts"
+            " WHERE database = current_database()"
+        )
+    ).scalars()
+    low = noted & 0xFFFFFFFF
+    return not any(0 < (low - int(xid)) & 0xFFFFFFFF < 1 << 31 for xid in running)
 
 
 def _take(state: Rollup, new_id: int, new_until: datetime) -> Step | None:
