@@ -3,16 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VENDOR := src/punchcard/web/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install tools demo test lint typecheck unit reliability-short reliability bench serve clean
+.PHONY: install browser tools demo test lint typecheck unit reliability-short reliability bench serve clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The browser scripts (htmx, Chart.js) come from the npm registry at set-up, pinned by
+# assets/package-lock.json, and are served from the server itself: nothing third-party is
+# committed and no page loads anything from elsewhere.
+$(STAMP): pyproject.toml assets/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	cd assets && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp assets/node_modules/htmx.org/dist/htmx.min.js assets/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
 	touch $(STAMP)
 
 demo: install
@@ -33,7 +40,12 @@ tools:
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
 
-unit: install
+# The browser tests drive Debian's Chromium; the Noto fonts draw Georgian and Gujarati.
+browser:
+	(command -v chromium >/dev/null && fc-list | grep -qi 'gujarati' && fc-list | grep -qi 'georgian') \
+		|| (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-core)
+
+unit: install browser
 	PUNCHCARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadgroup -q -m "not reliability"
 
 # Crash and fault tests restart servers (PostgreSQL too): they run alone, after the rest.
@@ -49,4 +61,4 @@ bench: install tools
 	PUNCHCARD_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache punchcard.db*
+	rm -rf $(VENV) $(VENDOR) assets/node_modules test-artifacts .pytest_cache .mypy_cache .ruff_cache punchcard.db*

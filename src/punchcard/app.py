@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from punchcard import __version__
+from punchcard import __version__, web
 from punchcard.analytics.insights.endpoints import router as insights_router
 from punchcard.analytics.kpis.endpoints import router as kpis_router
 from punchcard.api import handlers
@@ -84,6 +84,7 @@ def create_app(
     app.include_router(social_router)
     app.include_router(kpis_router)
     app.include_router(insights_router)
+    web.mount(app)  # /portal, /admin and /static: after the API, which keeps its JSON errors
 
     @app.get("/health", tags=["operations"], responses={503: {"description": "Database down"}})
     def health() -> JSONResponse:

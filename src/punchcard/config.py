@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(
         168, ge=1, description="How long a stored response answers a retried Idempotency-Key."
     )
+    cookie_secure: bool = Field(
+        False,
+        description="Mark the portal's and admin console's session cookies Secure (sent over "
+        "HTTPS only). Turn it on whenever the server is reached over HTTPS.",
+    )
+    mail_transport: str = Field(
+        "log",
+        pattern=r"^(log|none)$",
+        description="How e-mails in the outbox leave: `log` prints them to the server's log "
+        "(the demo, development); `none` keeps them in the outbox for a relay to collect.",
+    )
+    login_code_minutes: int = Field(
+        10, ge=1, le=1440, description="How long a member's one-time sign-in code stays valid."
+    )
     secret_key: SecretStr | None = Field(
         None,
         min_length=16,

@@ -7,6 +7,7 @@ from punchcard.models import leaderboard as _leaderboard  # noqa: F401  (the tab
 from punchcard.models import referral as _referral  # noqa: F401  (the tables of referrals)
 from punchcard.models import share as _share  # noqa: F401  (the tables of social)
 from punchcard.models import streak as _streak  # noqa: F401  (the tables of streaks)
+from punchcard.models import web as _web  # noqa: F401  (admin users, login codes, outbox)
 from punchcard.models.api_key import ApiKey
 from punchcard.models.award import Award
 from punchcard.models.balance import Balance

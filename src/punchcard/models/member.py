@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -31,5 +31,9 @@ class Member(Base):
     channel: Mapped[str] = mapped_column(String(10))
     card_number: Mapped[str] = mapped_column(String(20))
     qr_token: Mapped[str] = mapped_column(String(40))
+    # The language the member chose in the portal (a tag such as "ka"); None: the browser's.
+    locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # Whether the member agreed to marketing messages; None: never asked.
+    marketing_consent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

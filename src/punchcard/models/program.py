@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, Numeric, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -37,6 +37,9 @@ class Program(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
     points_name: Mapped[str] = mapped_column(String(50), default="points")
+    # The points' name in other languages, as JSON {"ka": "ქულები", ...}; `points_name` is
+    # the fallback (and the English name).
+    points_names: Mapped[str | None] = mapped_column(Text, nullable=True)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     expiry_policy: Mapped[str] = mapped_column(String(20), default="never")
     expiry_value: Mapped[int] = mapped_column(Integer, default=0)

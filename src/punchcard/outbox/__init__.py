@@ -1,0 +1,1 @@
+"""The outbox: messages written with the change they tell of, delivered after the commit."""
