@@ -11,6 +11,7 @@ from punchcard.db import Database
 from punchcard.events import tasks as event_tasks
 from punchcard.idempotency import tasks as idempotency_tasks
 from punchcard.ledger.tasks import JobReport, run_ledger_jobs
+from punchcard.outbox import service as outbox
 from punchcard.redemptions import tasks as redemption_tasks
 from punchcard.tiers import tasks as tier_tasks
 
@@ -28,6 +29,8 @@ def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
     report.pruned_keys = idempotency_tasks.prune(
         db, now=now, ttl_hours=settings.idempotency_ttl_hours
     )
+    # Anything a request wrote to the outbox but could not deliver right after its commit.
+    report.emails = outbox.deliver(db, transport=settings.mail_transport, now=now)
     # Last: it reads what the jobs above wrote. Reads never wait for it (they add the tail).
     kpi_tasks.refresh_rollup(db, now=now)
     return report

@@ -36,6 +36,7 @@ class JobReport:
     expired_codes: int = 0
     tiers: int = 0
     badges: int = 0
+    emails: int = 0
     failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -46,6 +47,8 @@ class JobReport:
             f"{self.badges} badge(s), forgot "
             f"{self.pruned_keys} old idempotency key(s)"
         )
+        if self.emails:
+            text += f", sent {self.emails} e-mail(s) left in the outbox"
         return text + (f", {len(self.failures)} failure(s)" if self.failures else "")
 
 
