@@ -104,4 +104,19 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """uvicorn's factory for `punchcard serve`: settings come from PUNCHCARD_* variables."""
-    return create_app(Settings())
+    settings = Settings()
+    if settings.mail_transport == "log":
+        show_mail_in_log()
+    return create_app(settings)
+
+
+def show_mail_in_log() -> None:
+    """With the `log` transport, e-mails are delivered by printing them (INFO, which uvicorn's
+    logging set-up would otherwise drop): the demo's sign-in codes appear in the console."""
+    mail = logging.getLogger("punchcard.outbox")
+    if not mail.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        mail.addHandler(handler)
+        mail.setLevel(logging.INFO)
+        mail.propagate = False

@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from punchcard import demo_analytics, demo_engagement
+from punchcard import demo_analytics, demo_engagement, demo_web
 from punchcard.config import Settings
 from punchcard.db import Database, session_scope
 from punchcard.demo_engagement import Played
+from punchcard.demo_web import WebDemo
 from punchcard.events import service as events
 from punchcard.events.importer import ImportReport, import_orders
 from punchcard.events.sources import read
@@ -156,6 +157,7 @@ class DemoSummary:
     sample_code: str | None = None
     played: Played | None = None
     model_line: str | None = None
+    web: WebDemo | None = None
 
     def text(self, port: int) -> str:
         base = f"http://127.0.0.1:{port}"
@@ -197,6 +199,8 @@ class DemoSummary:
         ]
         if self.model_line is not None:
             lines.append(f"  {self.model_line}")
+        if self.web is not None:
+            lines += self.web.lines(base, self.program_id)
         return "\n".join(lines)
 
     def _played_lines(self, base: str) -> list[str]:
@@ -260,6 +264,9 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
             select(func.count()).select_from(Order).where(Order.program_id == program.id)
         ).scalar_one()
         sample = members.find_ids(session, program_id=program.id, external_ids=["00004"])
+    web = None
+    if "00004" in sample:
+        web = demo_web.set_up(db, program.id, sample["00004"], now)
     code = None
     if five_off is not None and "00004" in sample:
         code = _sample_redemption(db, program, sample["00004"], five_off, now)
@@ -276,6 +283,7 @@ def build_demo(db: Database, *, data: Path = DATA) -> DemoSummary:
         code,
         played,
         model_line,
+        web,
     )
 
 
