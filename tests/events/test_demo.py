@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from punchcard import migrate
-from punchcard.db import open_database
-from punchcard.demo import DATA, build_demo
+from punchcard.db import Database, open_database, session_scope
+from punchcard.demo import DATA, DemoSummary, build_demo
 from punchcard.kit.clock import utcnow
+from punchcard.members import service as members
 from punchcard.models import MemberTier, Reward
 from punchcard.models.badge import Badge, MemberBadge
 from punchcard.models.challenge import ChallengeRun
@@ -22,9 +23,11 @@ from punchcard.models.leaderboard import LeaderboardProfile
 from punchcard.models.referral import Referral
 from punchcard.models.share import ShareLink
 from punchcard.models.streak import MemberStreak
+from punchcard.programs import service as programs
 from punchcard.redemptions import checkout
 from punchcard.redemptions.domain import Verdict
 from punchcard.rewards.domain import RewardType
+from punchcard.web.admin import users
 
 
 @pytest.mark.slow
@@ -80,6 +83,33 @@ def test_demo_imports_cdnow_and_counts_match_the_file(tmp_path: Path) -> None:
     again = build_demo(db)
     assert again.imported is None
     assert (again.members, again.orders) == (summary.members, summary.orders)
+    _check_web(db, summary, again)
+
+
+def _check_web(db: Database, first: DemoSummary, again: DemoSummary) -> None:
+    """The browser logins the demo prints work: the sample member has the e-mail it names, the
+    stars have a name in each portal language, and only the latest admin password opens."""
+    assert first.web is not None
+    assert again.web is not None
+    text = again.text(8000)
+    assert f"/portal/sign-in?program={again.program_id}" in text
+    assert again.web.admin_password in text
+    assert again.web.admin_password != first.web.admin_password
+    with session_scope(db.writer) as session:
+        member = members.get(session, program_id=again.program_id, member_id=again.sample_member)
+        program = programs.get_program(session, again.program_id)
+        now = utcnow()
+        latest = users.authenticate(
+            session, email=again.web.admin_email, password=again.web.admin_password, now=now
+        )
+        old = users.authenticate(
+            session, email=first.web.admin_email, password=first.web.admin_password, now=now
+        )
+    assert member.email == again.web.member_email
+    assert member.card_number == again.web.card_number
+    assert set(program.points_names) == {"en", "ka", "gu", "fi", "hu"}
+    assert latest.outcome is users.Outcome.SIGNED_IN
+    assert old.outcome is users.Outcome.WRONG
 
 
 def _engagement_rows(session: Session, member_id: int) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from punchcard.config import Settings
 from punchcard.db import Database
 
 
-def _client(db: Database, **settings: object) -> Iterator[TestClient]:
-    app = create_app(
-        Settings(database_url=db.url, secret_key="middleware-test-secret", **settings), db=db
-    )  # type: ignore[arg-type]
+def _client(db: Database, *, cookie_secure: bool = False) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=db.url, secret_key="middleware-test-secret", cookie_secure=cookie_secure
+    )
+    app = create_app(settings, db=db)
     with TestClient(app) as client:
         yield client
 
