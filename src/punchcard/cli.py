@@ -51,6 +51,8 @@ analytics_app = typer.Typer(
     help="Program analytics and customer-base prediction.", no_args_is_help=True
 )
 app.add_typer(analytics_app, name="analytics")
+admin_app = typer.Typer(help="Users of the admin console (/admin).", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 err = Console(stderr=True)
 out = Console()
@@ -250,6 +252,40 @@ def key_revoke(
         with session_scope(handle.writer) as session:
             programs.revoke_api_key(session, program_id=program_id, key_id=key_id, now=utcnow())
     print(json.dumps({"key_id": key_id, "revoked": True}))
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The first line of stdin (for scripts), or asked twice on the terminal, hidden."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    except (typer.Abort, EOFError):
+        fail("no password given: type it when asked, or pipe it with --password-stdin")
+    return value
+
+
+@admin_app.command("create-user")
+def admin_create_user(
+    email: Annotated[str, typer.Option(help="The admin's e-mail, used to sign in.")],
+    db: DbOption = None,
+    name: Annotated[str | None, typer.Option(help="The admin's name.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")
+    ] = False,
+) -> None:
+    """Create a user of the admin console (argon2id-hashed password, at least 10 characters);
+    prints JSON with the new user's id."""
+    from punchcard.web.admin import users
+
+    password = _new_password(password_stdin)
+    if len(password) < users.MIN_PASSWORD:
+        fail(f"the password must be at least {users.MIN_PASSWORD} characters")
+    with database(db) as handle, session_scope(handle.writer) as session:
+        admin_id = users.create_user(
+            session, email=email, password=password, now=utcnow(), name=name
+        )
+    print(json.dumps({"admin_user_id": admin_id, "email": users.normalise_email(email)}))
 
 
 @ledger_app.command("verify")

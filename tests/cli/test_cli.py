@@ -28,6 +28,7 @@ from punchcard.ledger import service as ledger
 from punchcard.ledger import verify as ledger_verify
 from punchcard.members import service as members
 from punchcard.models import Balance
+from punchcard.models.web import AdminUser
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy
 from tests.conftest import scratch_pg_database
@@ -428,3 +429,62 @@ def test_a_bad_setting_in_the_environment_is_named_even_with_db_given(sqlite_db:
     line = assert_one_error_line(result)
     assert "PUNCHCARD_PORT" in line
     assert "cannot open database" not in line
+
+
+# --- punchcard admin create-user --------------------------------------------------------------
+
+
+def test_admin_create_user_and_its_refusals(url: str) -> None:
+    """Created with a password from stdin (hashed with argon2id, signs in); a second user with
+    the same e-mail in any case, and a short password, each exit 1 with one line."""
+    from punchcard.web.admin import users
+
+    made = CliRunner(env={"PUNCHCARD_DATABASE_URL": None}).invoke(
+        cli.app,
+        ["admin", "create-user", "--db", url, "--email", "Ops@Example.com", "--name", "Ops",
+         "--password-stdin"],
+        input="a long enough password\n",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["email"] == "ops@example.com"
+    handle = open_database(url)
+    try:
+        with session_scope(handle.writer) as session:
+            signed = users.authenticate(
+                session, email="ops@example.com", password="a long enough password", now=EARNED
+            )
+            assert signed.outcome is users.Outcome.SIGNED_IN
+            stored = session.execute(select(AdminUser.password_hash)).scalar_one()
+            assert stored.startswith("$argon2id$")
+    finally:
+        handle.dispose()
+
+    again = CliRunner(env={"PUNCHCARD_DATABASE_URL": None}).invoke(
+        cli.app,
+        ["admin", "create-user", "--db", url, "--email", "OPS@example.com", "--password-stdin"],
+        input="another long password\n",
+    )
+    assert again.exit_code == 1
+    assert "already exists" in assert_one_error_line(Outcome(1, again.stdout, again.stderr))
+
+    short = CliRunner(env={"PUNCHCARD_DATABASE_URL": None}).invoke(
+        cli.app,
+        ["admin", "create-user", "--db", url, "--email", "new@example.com", "--password-stdin"],
+        input="short\n",
+    )
+    assert short.exit_code == 1
+    assert "at least 10" in assert_one_error_line(Outcome(1, short.stdout, short.stderr))
+
+
+def test_admin_create_user_asks_for_the_password_twice(sqlite_db: str) -> None:
+    """Without --password-stdin the password is asked for twice (hidden); a mismatch asks
+    again, and matching entries create the user."""
+    result = CliRunner(env={"PUNCHCARD_DATABASE_URL": None}).invoke(
+        cli.app,
+        ["admin", "create-user", "--db", sqlite_db, "--email", "a@example.com"],
+        input="first password 1\nsecond password\nfinal password 1\nfinal password 1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output
+    assert "final password 1" not in result.output  # hidden
+    assert json.loads(result.stdout.strip().splitlines()[-1])["admin_user_id"] >= 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -23,6 +23,9 @@ class Scope(StrEnum):
     ANALYST = "analyst"
 
 
+# The languages a program may name its points in (the member portal's languages).
+POINTS_NAME_LOCALES = ("en", "ka", "gu", "fi", "hu")
+MAX_POINTS_NAME = 50
 MAX_EXPIRY_DAYS = 36_500
 MAX_EXPIRY_MONTHS = 1_200
 
@@ -45,6 +48,13 @@ class ProgramSettings:
     # The share of outstanding points the merchant expects never to be redeemed, 0 to 1
     # (None: use the breakage the program has seen so far).
     expected_breakage: Decimal | None = None
+    # What members see the points called in each language ({"ka": "ქულები"}); a language
+    # left out uses `points_name`.
+    points_names: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def points_name_in(self, locale: str) -> str:
+        """The points' name in `locale`, else the program's one name."""
+        return self.points_names.get(locale) or self.points_name
 
 
 def _add_months(moment: datetime, months: int) -> tuple[int, int]:
@@ -80,4 +90,19 @@ def validate_expiry(policy: ExpiryPolicy, value: int) -> str | None:
         return None
     if not 0 <= value <= MAX_EXPIRY_MONTHS:
         return f"expiry_value must be between 0 and {MAX_EXPIRY_MONTHS} months"
+    return None
+
+
+def validate_points_names(names: object) -> str | None:
+    """The reason a per-language points-name map is refused, or None when it is fine: keys
+    are portal languages, names are non-empty and short enough for a button."""
+    if not isinstance(names, dict):
+        return "points_names must be an object of language code to name"
+    for locale, name in names.items():
+        if locale not in POINTS_NAME_LOCALES:
+            return f"points_names: {locale!r} is not one of {', '.join(POINTS_NAME_LOCALES)}"
+        if not isinstance(name, str) or not name.strip():
+            return f"points_names.{locale} must be a non-empty name"
+        if len(name.strip()) > MAX_POINTS_NAME:
+            return f"points_names.{locale} must be at most {MAX_POINTS_NAME} characters"
     return None

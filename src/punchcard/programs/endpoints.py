@@ -43,7 +43,7 @@ def update_program(
     def handler(session: Session) -> tuple[int, BaseModel]:
         changes = body.model_dump(exclude_unset=True, exclude_none=True)
         # null turns "pay with points" off, and sends the analytics settings back to unset.
-        for name in ("points_payment_rate", "point_value", "expected_breakage"):
+        for name in ("points_payment_rate", "point_value", "expected_breakage", "points_names"):
             if name in body.model_fields_set and getattr(body, name) is None:
                 changes[name] = None
         program = service.update_program(session, who.program_id, changes=changes, now=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ _PROGRAM_COLUMNS = (
     Program.points_payment_max_percent,
     Program.point_value,
     Program.expected_breakage,
+    Program.points_names,
 )
 
 
@@ -42,7 +44,21 @@ def _settings(row: Any) -> ProgramSettings:
         points_payment_max_percent=row.points_payment_max_percent,
         point_value=row.point_value,
         expected_breakage=row.expected_breakage,
+        points_names=_names(row.points_names),
     )
+
+
+def _names(text: str | None) -> dict[str, str]:
+    """The stored JSON map; anything unreadable counts as no per-language names."""
+    if not text:
+        return {}
+    try:
+        names = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(names, dict):
+        return {}
+    return {str(k): str(v) for k, v in names.items() if isinstance(v, str) and v}
 
 
 def insert_program(session: Session, values: dict[str, Any]) -> int:
@@ -59,6 +75,9 @@ def list_programs(session: Session) -> list[ProgramSettings]:
 
 
 def update_program(session: Session, program_id: int, values: dict[str, Any]) -> None:
+    if "points_names" in values:
+        names = values["points_names"]
+        values = {**values, "points_names": json.dumps(names, sort_keys=True) if names else None}
     session.execute(update(Program).where(Program.id == program_id).values(**values))
 
 

@@ -35,6 +35,11 @@ class ProgramOut(BaseModel):
         description="Share of outstanding points expected never to be redeemed, 0 to 1 "
         "(null: the breakage observed so far is used)."
     )
+    points_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="The points' name per portal language (en, ka, gu, fi, hu); a language "
+        "left out uses points_name.",
+    )
 
     @classmethod
     def of(cls, p: ProgramSettings) -> ProgramOut:
@@ -53,6 +58,11 @@ class ProgramPatch(Request):
     points_payment_max_percent: int | None = Field(None, strict=True, ge=1, le=100)
     point_value: Decimal | None = Field(None, ge=0, le=1_000_000, max_digits=12, decimal_places=6)
     expected_breakage: Decimal | None = Field(None, ge=0, le=1, max_digits=5, decimal_places=4)
+    points_names: dict[str, str] | None = Field(
+        None,
+        description="The points' name per language, keys among en, ka, gu, fi, hu, each 1 to "
+        "50 characters; {} or null clears them.",
+    )
 
 
 class ApiKeyCreate(Request):

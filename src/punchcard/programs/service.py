@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from punchcard.errors import ConflictError, InvalidInputError, NotFoundError
 from punchcard.kit.hashing import sha256_hex
 from punchcard.programs import repository as repo
-from punchcard.programs.domain import ExpiryPolicy, ProgramSettings, Scope, validate_expiry
+from punchcard.programs.domain import (
+    ExpiryPolicy,
+    ProgramSettings,
+    Scope,
+    validate_expiry,
+    validate_points_names,
+)
 
 KEY_PREFIX = "pc_"
 
@@ -110,9 +116,21 @@ def update_program(
     merged = {**current.__dict__, **changes}
     policy = ExpiryPolicy(merged["expiry_policy"])
     _check(policy, merged["expiry_value"], merged["pending_days"], merged["currency"])
+    if "points_names" in changes:
+        changes = {**changes, "points_names": _names(changes["points_names"])}
     values = {k: (v.value if isinstance(v, ExpiryPolicy) else v) for k, v in changes.items()}
     repo.update_program(session, program_id, {**values, "updated_at": now})
     return get_program(session, program_id)
+
+
+def _names(names: object) -> dict[str, str]:
+    """Checked per-language points names, trimmed; None or {} clears them."""
+    if names is None:
+        return {}
+    problem = validate_points_names(names)
+    if problem or not isinstance(names, dict):
+        raise InvalidSettingsError(problem or "bad points_names", details={"field": "points_names"})
+    return {str(k): str(v).strip() for k, v in names.items()}
 
 
 def create_api_key(

@@ -1,0 +1,52 @@
+"""What every console page but sign-in needs: a signed-in admin (else the sign-in page) and,
+under /admin/programs/<id>/, the program named in the address (else a 404 page)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from punchcard.api.schemas import Id
+from punchcard.programs import service as programs
+from punchcard.programs.domain import ProgramSettings
+from punchcard.programs.service import ProgramNotFoundError
+from punchcard.web import i18n
+from punchcard.web.admin import users
+from punchcard.web.deps import Db, Session
+from punchcard.web.errors import SignInRequiredError, WebError
+
+SIGN_IN = "/admin/sign-in"
+
+
+def signed_in(session: Session, db: Db) -> users.AdminView:
+    """The admin the cookie names, looked up on every request, so a deleted admin is out."""
+    if session.subject is None:
+        raise SignInRequiredError(SIGN_IN)
+    with db.reader() as read:
+        admin = users.get_user(read, session.subject)
+    if admin is None:
+        session.sign_out()
+        raise SignInRequiredError(SIGN_IN)
+    return admin
+
+
+Admin = Annotated[users.AdminView, Depends(signed_in)]
+
+
+def not_found() -> WebError:
+    return WebError(
+        404, i18n.gettext("Not found"), i18n.gettext("There is nothing here with that number.")
+    )
+
+
+def program_of(program_id: Id, admin: Admin, db: Db) -> ProgramSettings:
+    """Admins run every program (no per-program roles yet); an unknown id is a 404 page."""
+    with db.reader() as read:
+        try:
+            return programs.get_program(read, program_id)
+        except ProgramNotFoundError:
+            raise not_found() from None
+
+
+Program = Annotated[ProgramSettings, Depends(program_of)]
