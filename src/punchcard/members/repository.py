@@ -28,6 +28,10 @@ class MemberRow:
     qr_token: str
     created_at: datetime
     updated_at: datetime
+    # What the member chose in the portal: language tag (None: the browser's) and marketing
+    # consent (None: never asked).
+    locale: str | None = None
+    marketing_consent: bool | None = None
 
 
 _COLUMNS = tuple(getattr(Member, name) for name in MemberRow.__dataclass_fields__)

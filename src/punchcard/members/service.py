@@ -121,6 +121,28 @@ def update(
     return get(session, program_id=program_id, member_id=member_id)
 
 
+def set_preferences(
+    session: Session,
+    *,
+    program_id: int,
+    member_id: int,
+    now: datetime,
+    locale: str | None = None,
+    marketing_consent: bool | None = None,
+) -> MemberRow:
+    """The member's own choices (the portal's language, marketing consent); an argument left
+    None stays as it is. The caller checks the language is one it offers."""
+    get(session, program_id=program_id, member_id=member_id)
+    values: dict[str, Any] = {}
+    if locale is not None:
+        values["locale"] = locale
+    if marketing_consent is not None:
+        values["marketing_consent"] = marketing_consent
+    if values:
+        repo.update_member(session, program_id, member_id, {**values, "updated_at": now})
+    return get(session, program_id=program_id, member_id=member_id)
+
+
 def enrol_many(
     session: Session,
     *,
