@@ -14,6 +14,7 @@ from punchcard.ledger.tasks import JobReport, run_ledger_jobs
 from punchcard.outbox import service as outbox
 from punchcard.redemptions import tasks as redemption_tasks
 from punchcard.tiers import tasks as tier_tasks
+from punchcard.web import tasks as web_tasks
 
 
 def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
@@ -31,6 +32,7 @@ def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
     )
     # Anything a request wrote to the outbox but could not deliver right after its commit.
     report.emails = outbox.deliver(db, transport=settings.mail_transport, now=now)
+    report.login_codes = web_tasks.prune_login_codes(db, now=now)
     # Last: it reads what the jobs above wrote. Reads never wait for it (they add the tail).
     kpi_tasks.refresh_rollup(db, now=now)
     return report

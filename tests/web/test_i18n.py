@@ -94,3 +94,25 @@ def test_formatting_differs_by_locale_as_cldr_says() -> None:
     assert i18n.Translator("gu").money(Decimal("1234567.5"), "INR") == "₹12,34,567.50"
     assert i18n.Translator("fi").number(1234567) == "1\xa0234\xa0567"
     assert i18n.Translator("hu").money(Decimal("1234.5"), "HUF").endswith("Ft")
+
+
+def test_templates_format_plurals_and_values_once_and_escape_them() -> None:
+    """Jinja's newstyle gettext fills the values in itself: the translator must hand it the
+    text with placeholders left in (filling them first broke other values and a literal %)."""
+    from punchcard.web.pages import TEMPLATES
+
+    i18n.use(i18n.Translator("en"))
+    template = TEMPLATES.env.from_string(
+        '{{ ngettext("%(num)s point for %(who)s", "%(num)s points for %(who)s", n, who=who) }}'
+        '|{{ _("50%% off for %(who)s", who=who) }}|{{ _("Plain 100%%") }}'
+    )
+    assert template.render(n=3, who="<b>") == (
+        "3 points for &lt;b&gt;|50% off for &lt;b&gt;|Plain 100%"
+    )
+    assert template.render(n=1, who="Ann").startswith("1 point for Ann|")
+
+
+def test_the_built_in_points_name_is_translated_and_a_merchants_own_is_kept() -> None:
+    assert i18n.points_name("points", None, "fi") == "pistettä"
+    assert i18n.points_name("points", None, "en") == "points"
+    assert i18n.points_name("stars", None, "fi") == "stars"

@@ -37,6 +37,7 @@ class JobReport:
     tiers: int = 0
     badges: int = 0
     emails: int = 0
+    login_codes: int = 0
     failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -49,6 +50,8 @@ class JobReport:
         )
         if self.emails:
             text += f", sent {self.emails} e-mail(s) left in the outbox"
+        if self.login_codes:
+            text += f", deleted {self.login_codes} old sign-in code(s)"
         return text + (f", {len(self.failures)} failure(s)" if self.failures else "")
 
 

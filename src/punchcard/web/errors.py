@@ -87,7 +87,13 @@ def install(app: FastAPI, *, layout: str) -> None:
                 i18n.gettext("Not allowed"),
                 i18n.gettext("This page cannot be used that way."),
             )
-        return page(request, exc.status_code, i18n.gettext("That did not work"), str(exc.detail))
+        log.info("HTTP %s on %s: %s", exc.status_code, request.url.path, exc.detail)
+        return page(
+            request,
+            exc.status_code,
+            i18n.gettext("That did not work"),
+            i18n.gettext("This request could not be handled. Please go back and try again."),
+        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -76,29 +76,34 @@ class Translator:
     def babel(self) -> Locale:
         return Locale.parse(self.locale)
 
+    def translate(self, message: str) -> str:
+        """The translation, placeholders left in (Jinja's newstyle gettext fills them)."""
+        if self.locale == DEFAULT_LOCALE:
+            return message
+        found = catalog(self.locale, self.domain).entries.get(message)
+        if isinstance(found, str):
+            return found
+        self.missing.add(message)
+        return message
+
+    def translate_plural(self, singular: str, plural: str, n: int) -> str:
+        """The plural form for `n` by the catalog's rule, placeholders left in."""
+        if self.locale == DEFAULT_LOCALE:
+            return singular if n == 1 else plural
+        book = catalog(self.locale, self.domain)
+        forms = book.entries.get((singular, plural))
+        if isinstance(forms, tuple):
+            return forms[min(book.plural(n), len(forms) - 1)]
+        self.missing.add(singular)
+        return singular if n == 1 else plural
+
     def gettext(self, message: str, **values: object) -> str:
-        text = message
-        if self.locale != DEFAULT_LOCALE:
-            found = catalog(self.locale, self.domain).entries.get(message)
-            if isinstance(found, str):
-                text = found
-            else:
-                self.missing.add(message)
+        text = self.translate(message)
         return text % values if values else text
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         values.setdefault("num", n)
-        if self.locale == DEFAULT_LOCALE:
-            text = singular if n == 1 else plural
-        else:
-            book = catalog(self.locale, self.domain)
-            forms = book.entries.get((singular, plural))
-            if isinstance(forms, tuple):
-                text = forms[min(book.plural(n), len(forms) - 1)]
-            else:
-                self.missing.add(singular)
-                text = singular if n == 1 else plural
-        return text % values
+        return self.translate_plural(singular, plural, n) % values
 
     # Formatting: CLDR, per locale.
     def number(self, value: int | float | Decimal) -> str:
@@ -139,6 +144,16 @@ def gettext(message: str, **values: object) -> str:
 
 def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
     return current().ngettext(singular, plural, n, **values)
+
+
+def template_gettext(message: str) -> str:
+    """For Jinja's newstyle `_()`/`gettext`: it formats the values in itself, escaped."""
+    return current().translate(message)
+
+
+def template_ngettext(singular: str, plural: str, n: int) -> str:
+    """For Jinja's newstyle `ngettext`: it adds `num` and formats the values in itself."""
+    return current().translate_plural(singular, plural, n)
 
 
 def supported(tag: str | None, available: Iterable[str] = PORTAL_LOCALES) -> str | None:
@@ -195,8 +210,17 @@ def choose(
     )
 
 
+def N_(message: str) -> str:  # noqa: N802  (gettext's name for "mark for extraction only")
+    """Marks a string for the catalogs where it is translated later, by value."""
+    return message
+
+
+DEFAULT_POINTS_NAME = N_("points")
+
+
 def points_name(default: str, names_json: str | None, locale: str) -> str:
-    """What a program calls its points in `locale` (its per-language names, else its name)."""
+    """What a program calls its points in `locale`: its name in that language, else, when the
+    program kept the built-in name, our own translation of it, else its one name."""
     if names_json:
         try:
             names = json.loads(names_json)
@@ -204,4 +228,8 @@ def points_name(default: str, names_json: str | None, locale: str) -> str:
             names = {}
         if isinstance(names, dict) and isinstance(names.get(locale), str) and names[locale]:
             return str(names[locale])
+    if default == DEFAULT_POINTS_NAME:
+        found = current()
+        translator = found if found.locale == locale else Translator(locale)
+        return translator.translate(DEFAULT_POINTS_NAME)
     return default

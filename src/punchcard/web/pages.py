@@ -18,7 +18,7 @@ TEMPLATES.env.add_extension("jinja2.ext.i18n")
 # `_`, `gettext` and `{% trans %}` use the request's translator (a ContextVar); newstyle
 # gettext escapes the values it formats in and checks the placeholders.
 TEMPLATES.env.install_gettext_callables(  # type: ignore[attr-defined]
-    i18n.gettext, i18n.ngettext, newstyle=True
+    i18n.template_gettext, i18n.template_ngettext, newstyle=True
 )
 TEMPLATES.env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
 
