@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", UTCDateTime(), nullable=True),
         sa.Column("last_login_at", UTCDateTime(), nullable=True),
+        sa.Column("sessions_valid_after", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("email", name="uq_admin_users_email"),
     )
@@ -39,6 +40,7 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("member_id", BIG_ID, sa.ForeignKey("members.id"), nullable=False),
         sa.Column("code_hash", sa.String(64), nullable=False),
+        sa.Column("browser", sa.String(64), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.Column("used_at", UTCDateTime(), nullable=True),
@@ -61,6 +63,7 @@ def upgrade() -> None:
     with op.batch_alter_table("members") as batch:
         batch.add_column(sa.Column("locale", sa.String(10), nullable=True))
         batch.add_column(sa.Column("marketing_consent", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("sessions_valid_after", UTCDateTime(), nullable=True))
     with op.batch_alter_table("programs") as batch:
         batch.add_column(sa.Column("points_names", sa.Text(), nullable=True))
 
@@ -69,6 +72,7 @@ def downgrade() -> None:
     with op.batch_alter_table("programs") as batch:
         batch.drop_column("points_names")
     with op.batch_alter_table("members") as batch:
+        batch.drop_column("sessions_valid_after")
         batch.drop_column("marketing_consent")
         batch.drop_column("locale")
     op.drop_index("ix_outbox_pending", "outbox")

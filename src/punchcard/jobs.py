@@ -33,6 +33,7 @@ def run_all(db: Database, *, now: datetime, settings: Settings) -> JobReport:
     # Anything a request wrote to the outbox but could not deliver right after its commit.
     report.emails = outbox.deliver(db, transport=settings.mail_transport, now=now)
     report.login_codes = web_tasks.prune_login_codes(db, now=now)
+    outbox.prune(db, now=now)
     # Last: it reads what the jobs above wrote. Reads never wait for it (they add the tail).
     kpi_tasks.refresh_rollup(db, now=now)
     return report

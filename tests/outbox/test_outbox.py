@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -48,3 +48,6 @@ def test_a_rolled_back_change_sends_nothing_and_a_committed_one_is_sent_once(
     with fresh_db.reader() as session:
         rows = session.execute(select(OutboxMessage.subject, OutboxMessage.sent_at)).all()
     assert [(r[0], r[1]) for r in rows] == [("hello", NOW)]
+    # Sent messages (which may hold a sign-in code) are forgotten after a day.
+    assert outbox.prune(fresh_db, now=NOW + timedelta(hours=23)) == 0
+    assert outbox.prune(fresh_db, now=NOW + timedelta(hours=25)) == 1

@@ -66,3 +66,26 @@ def test_the_scripts_are_served_by_the_server_itself(client: TestClient) -> None
         response = client.get(f"/static/vendor/{name}")
         assert response.status_code == 200, f"{name}: run `make install` (npm ci)"
         assert len(response.content) > 10_000
+
+
+def test_a_failure_of_ours_is_a_page_with_the_same_headers(db: Database) -> None:
+    """An unexpected exception becomes the 500 page, in the visitor's language, with the
+    policy headers (Starlette's outer error handler would have answered without them)."""
+    from starlette.routing import Mount
+
+    app = create_app(Settings(database_url=db.url, secret_key="middleware-test-secret"), db=db)
+    portal = next(r for r in app.routes if isinstance(r, Mount) and r.path == "/portal").app
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    portal.add_api_route("/boom", boom)  # type: ignore[attr-defined]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/portal/boom", headers={"Accept-Language": "fi"})
+    assert response.status_code == 500
+    assert "a bug" not in response.text
+    assert "Traceback" not in response.text
+    assert "<title>" in response.text
+    assert response.headers["content-language"] == "fi"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"

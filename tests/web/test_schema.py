@@ -9,7 +9,7 @@ from punchcard.db import Database
 from punchcard.models import Base
 
 TABLES = {"admin_users", "login_codes", "outbox"}
-COLUMNS = {"locale", "marketing_consent", "points_names"}
+COLUMNS = {"locale", "marketing_consent", "points_names", "sessions_valid_after", "browser"}
 
 
 def _mine(diff: object) -> bool:

@@ -27,6 +27,7 @@ def test_the_jobs_delete_day_old_codes_and_send_what_waits(fresh_db: Database) -
                 LoginCode(
                     member_id=member.id,
                     code_hash="x" * 64,
+                    browser="b" * 64,
                     attempts=0,
                     expires_at=NOW - age + timedelta(minutes=10),
                     created_at=NOW - age,

@@ -35,5 +35,7 @@ class Member(Base):
     locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
     # Whether the member agreed to marketing messages; None: never asked.
     marketing_consent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Portal sessions signed in before this instant are over (sign-out ends them everywhere).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,6 +26,9 @@ class AdminUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Sessions signed in before this instant are over (sign-out, lock, new password): the
+    # cookie alone cannot be revoked, so every request compares its sign-in time with this.
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -39,6 +42,9 @@ class LoginCode(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
     code_hash: Mapped[str] = mapped_column(String(64))
+    # A keyed hash of the nonce of the browser that asked for the code: only that browser can
+    # try it, so nobody else can use up its attempts and lock the member out.
+    browser: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

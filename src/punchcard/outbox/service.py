@@ -9,9 +9,9 @@ the demo shows a member's sign-in code; with `none` it waits in the table for a 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.db import Database, rowcount, session_scope
@@ -78,3 +78,20 @@ def deliver(db: Database, *, transport: str, now: datetime, limit: int = 100) ->
                 )
                 sent += 1
     return sent
+
+
+# A sent message may hold a sign-in code (valid minutes, not days): a day is enough to look
+# into a delivery problem, and no copy of the table holds codes for longer.
+KEEP_SENT = timedelta(days=1)
+
+
+def prune(db: Database, *, now: datetime) -> int:
+    """Forget messages sent more than a day ago (a relay marks what it sent with `sent_at`);
+    the number deleted."""
+    with session_scope(db.writer) as session:
+        done = session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < now - KEEP_SENT
+            )
+        )
+        return rowcount(done)

@@ -21,7 +21,7 @@ ADMIN_SESSION_HOURS = 12
 def _interface(parent: FastAPI, layout: str, jar: CookieJar, locales: tuple[str, ...]) -> FastAPI:
     sub = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, title=f"Punchcard {layout}")
     sub.state = parent.state  # the same database, settings and clock as the API
-    sub.add_middleware(WebSessionMiddleware, jar=jar, locales=locales)
+    sub.add_middleware(WebSessionMiddleware, jar=jar, locales=locales, layout=layout)
     errors.install(sub, layout=layout)
     return sub
 

@@ -108,10 +108,22 @@ def install(app: FastAPI, *, layout: str) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s", request.url.path)
-        return page(
-            request,
-            500,
-            i18n.gettext("Something went wrong"),
-            i18n.gettext("It was our fault, not yours, and it has been logged. Please try again."),
-        )
+        return unexpected(request, layout)
+
+
+def unexpected(request: Request, layout: str) -> Response:
+    """The page for a failure of ours (logged with its traceback, never shown)."""
+    log.exception("unexpected error on %s", request.url.path)
+    return render(
+        request,
+        f"{layout}/error.html",
+        {
+            "title": i18n.gettext("Something went wrong"),
+            "message": i18n.gettext(
+                "It was our fault, not yours, and it has been logged. Please try again."
+            ),
+            "status": 500,
+        },
+        status_code=500,
+        session=getattr(request.state, "web_session", None),
+    )

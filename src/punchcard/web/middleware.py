@@ -8,17 +8,20 @@ from collections.abc import Iterable
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from punchcard.web import i18n
+from punchcard.web import errors, i18n
 from punchcard.web.security import CookieJar
 
 LANGUAGE_COOKIE = "pc_lang"
 
 
 class WebSessionMiddleware:
-    def __init__(self, app: ASGIApp, *, jar: CookieJar, locales: Iterable[str]) -> None:
-        self.app, self.jar, self.locales = app, jar, tuple(locales)
+    def __init__(
+        self, app: ASGIApp, *, jar: CookieJar, locales: Iterable[str], layout: str
+    ) -> None:
+        self.app, self.jar, self.locales, self.layout = app, jar, tuple(locales), layout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +45,10 @@ class WebSessionMiddleware:
         i18n.use(i18n.Translator(locale))
         scope.setdefault("state", {})["web_session"] = session
 
+        started = False
+
         async def send_with_cookie(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start" and session.fresh:
                 out = MutableHeaders(scope=message)
                 parts = [
@@ -57,6 +63,7 @@ class WebSessionMiddleware:
                 out.append("Set-Cookie", "; ".join(parts))
                 # Pages of their own origin only: no scripts, styles or images from elsewhere.
             if message["type"] == "http.response.start":
+                started = True
                 out = MutableHeaders(scope=message)
                 out.setdefault(
                     "Content-Security-Policy",
@@ -67,4 +74,12 @@ class WebSessionMiddleware:
                 out.setdefault("Referrer-Policy", "same-origin")
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        try:
+            await self.app(scope, receive, send_with_cookie)
+        except Exception:
+            # A failure of ours: answered here, not by Starlette's outer error middleware, so
+            # the 500 page gets the same policy headers and language as every other page.
+            if started:
+                raise
+            response = errors.unexpected(Request(scope, receive), self.layout)
+            await response(scope, receive, send_with_cookie)
