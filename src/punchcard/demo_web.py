@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from punchcard.db import Database, session_scope
 from punchcard.members import service as members
@@ -59,12 +59,6 @@ def set_up(db: Database, program_id: int, member_id: int, now: datetime) -> WebD
             users.create_user(
                 session, email=ADMIN_EMAIL, password=password, now=now, name="Demo admin"
             )
-        else:
-            session.execute(
-                update(AdminUser)
-                .where(AdminUser.id == found)
-                .values(
-                    password_hash=users.HASHER.hash(password), failed_logins=0, locked_until=None
-                )
-            )
+        else:  # a new password ends the sessions signed in with the old one
+            users.set_password(session, found, password, now)
     return WebDemo(member.email or MEMBER_EMAIL, member.card_number, ADMIN_EMAIL, password)

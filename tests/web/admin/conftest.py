@@ -24,6 +24,7 @@ from tests.conftest import ProgramFactory
 SECRET = "admin-tests-secret-key-0123456789"
 PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+ONCE = re.compile(r'name="once" value="([^"]+)"')
 
 
 def token_of(html: str) -> str:
@@ -55,11 +56,23 @@ class Console:
         page = self.client.get(url, follow_redirects=True)
         return token_of(page.text)
 
+    def form(self, url: str) -> dict[str, str]:
+        """What a page's forms carry hidden: the CSRF token and, on a page with one-time
+        forms, their nonce."""
+        page = self.client.get(url, follow_redirects=True)
+        hidden = {"csrf_token": token_of(page.text)}
+        if found := ONCE.search(page.text):
+            hidden["once"] = found.group(1)
+        return hidden
+
     def post(
         self, url: str, data: dict[str, str], *, token: str | None = None, page: str | None = None
     ) -> Response:
-        csrf = token if token is not None else self.token(page or url.rsplit("/", 1)[0])
-        return self.client.post(url, data={**data, "csrf_token": csrf}, follow_redirects=False)
+        """Post as the page's form would (its token and nonce, unless given)."""
+        hidden = (
+            {"csrf_token": token} if token is not None else self.form(page or url.rsplit("/", 1)[0])
+        )
+        return self.client.post(url, data={**hidden, **data}, follow_redirects=False)
 
     def sign_in(self, password: str = PASSWORD, email: str | None = None) -> Response:
         csrf = self.token("/admin/sign-in")

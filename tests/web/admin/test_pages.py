@@ -43,7 +43,8 @@ def stocked(console: Console) -> Console:
     """A program with tiers, a reward, a badge, a challenge and a member with points."""
     base = console.base
     assert console.post(f"{base}/tiers", {"policy": json.dumps(TIERS)}).status_code == 303
-    assert console.post(f"{base}/rewards", {"reward": json.dumps(REWARD)}).status_code == 303
+    assert console.post(f"{base}/rewards", {"reward": json.dumps(REWARD)}, page=f"{base}/rewards"
+                        ).status_code == 303  # fmt: skip
     engagement = f"{base}/engagement"
     assert console.post(f"{base}/badges", {"badge": json.dumps(BADGE)}, page=engagement
                         ).status_code == 303  # fmt: skip
@@ -150,7 +151,7 @@ def test_rewards_stock_and_active(stocked: Console) -> None:
         assert (row.stock, row.active) == (3, False)
     assert stocked.post(f"{url}/{reward_id}", {"stock": "-2", "active": "on"}, page=url
                         ).status_code == 400  # fmt: skip
-    bad = stocked.post(url, {"reward": json.dumps({**REWARD, "points_cost": 0})})
+    bad = stocked.post(url, {"reward": json.dumps({**REWARD, "points_cost": 0})}, page=url)
     assert bad.status_code == 400
     assert "points_cost" in bad.text
     assert stocked.post(f"{url}/999999", {"stock": "1"}, page=url).status_code == 404

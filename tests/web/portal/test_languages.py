@@ -5,6 +5,7 @@ labelled fields and nothing from outside the server."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from punchcard.kit.clock import FixedClock
 from punchcard.web import i18n
 from punchcard.web.portal.mail import sign_in_email
 from tests.conftest import Api
+from tests.redemptions.helpers import make_cause, make_reward
 from tests.web.portal.helpers import (
     POINTS_NAMES,
     ask_code,
@@ -26,6 +28,7 @@ from tests.web.portal.helpers import (
     enrol,
     enter_code,
     post_form,
+    redeem,
     rich_member,
     sign_in,
     uid,
@@ -82,6 +85,13 @@ def test_every_member_page_in_every_language(
     ]  # fmt: skip
     for path in pages:
         _visit(portal, path, locale)
+    cause = make_cause(db, rich.program, unit="tree", points_per_unit=400)
+    gift = make_reward(db, rich.program, type="donation", points_cost=1000, cause_id=cause,
+                       value=None)  # fmt: skip
+    donation_id = redeem(db, rich.program, clock, rich.member_id, gift)
+    donated = _visit(portal, f"/portal/wallet/{donation_id}", locale)
+    assert "trees" not in donated  # no English plural
+    assert f"{i18n.Translator(locale).number(Decimal('2.5'))} tree" in donated
     _visit(portal, "/portal/no-such-page", locale, 404)
     home = portal.get("/portal/").text
     if locale != "en":  # the points' own name in this language, numbers by CLDR

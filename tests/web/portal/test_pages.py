@@ -124,3 +124,22 @@ def test_invite_page_has_the_code_and_plain_share_links(
         assert f'href="{start}' in page, start
     again = unescape(portal.get("/portal/invite").text)
     assert code.group(1) in again  # the same code on every visit
+
+
+def test_marketing_consent_never_asked_is_not_preselected_and_stays_unanswered(
+    portal: TestClient, db: Database, clock: FixedClock, shop_api: Api
+) -> None:
+    email = f"{uid('mc')}@example.com"
+    member_id = enrol(db, shop_api.program, clock, email=email)
+    sign_in(portal, db, shop_api.program, email)
+    page = portal.get("/portal/account").text
+    assert re.search(r'name="marketing"[^>]*checked', page) is None
+    saved = post_form(portal, "/portal/account", {"language": "fi"})
+    assert saved.status_code == 303
+    with db.reader() as session:
+        member = members.get(session, program_id=shop_api.program.id, member_id=member_id)
+    assert (member.locale, member.marketing_consent) == ("fi", None)
+    post_form(portal, "/portal/account", {"language": "fi", "marketing": "no"})
+    page = portal.get("/portal/account").text
+    assert re.search(r'id="marketing-no"[^>]*checked', page) is not None
+    assert re.search(r'id="marketing-yes"[^>]*checked', page) is None

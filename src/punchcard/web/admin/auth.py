@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from punchcard.db import session_scope
 from punchcard.web import i18n
-from punchcard.web.admin import users
+from punchcard.web.admin import guard, users
 from punchcard.web.admin.views import redirect, view
 from punchcard.web.deps import Csrf, Db, Now, Session
 
@@ -33,33 +33,32 @@ def sign_in(
     password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """Failures are committed too (they count towards the lock); the answer never says
-    whether the e-mail exists."""
+    whether the e-mail exists, nor whether its account is locked."""
     with session_scope(db.writer) as write:
         found = users.authenticate(write, email=email, password=password, now=now)
     if found.outcome is users.Outcome.SIGNED_IN and found.admin_id is not None:
-        session.sign_in(found.admin_id)
+        guard.start(session, found.admin_id, found.at or now)
         return redirect("/admin/")
-    if found.outcome is users.Outcome.LOCKED:
-        error, status = (
-            i18n.gettext(
-                "Too many wrong passwords: this account is locked for 15 minutes. Try again later."
-            ),
-            429,
-        )
-    else:
-        error, status = i18n.gettext("Wrong e-mail or password."), 401
+    # Wrong, unknown and locked all get the same answer: a different one for a locked
+    # account would tell a stranger that the e-mail is an admin's. The lock still holds.
     return view(
         request,
         session,
         "sign_in.html",
         i18n.gettext("Sign in"),
-        status_code=status,
+        status_code=401,
         email=email,
-        error=error,
+        error=i18n.gettext(
+            "Wrong e-mail or password, or too many tries: wait 15 minutes and try again."
+        ),
     )
 
 
 @router.post("/sign-out", dependencies=[Csrf])
-def sign_out(session: Session) -> Response:
+def sign_out(session: Session, db: Db, now: Now) -> Response:
+    """Ends every session of the admin, this browser's and any other (a copied cookie too)."""
+    if session.subject is not None:
+        with session_scope(db.writer) as write:
+            users.end_sessions(write, session.subject, now)
     session.sign_out()
     return redirect("/admin/sign-in", "signed-out")

@@ -6,6 +6,7 @@ up, as the API does, so the next event is routed by the new settings."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,6 +26,7 @@ from punchcard.programs.domain import ProgramSettings
 from punchcard.web import i18n
 from punchcard.web.admin.forms import Fields
 from punchcard.web.admin.guard import Program, not_found
+from punchcard.web.admin.once import Once
 from punchcard.web.admin.views import (
     JsonTextError,
     Problem,
@@ -84,13 +86,21 @@ def engagement_page(request: Request, session: Session, program: Program, db: Db
 
 
 def _create(
-    db: Database, program_id: int, text: str, write: Callable[[DbSession, Any], Any]
+    db: Database,
+    post: Once,
+    text: str,
+    now: datetime,
+    write: Callable[[DbSession, Any], Any],
 ) -> list[Problem]:
-    """Run `write` on the parsed text; the problems, or [] when it was saved."""
+    """Run `write` on the parsed text, once per form (posted twice, it writes once); the
+    problems, or [] when it was saved (now or by the form's earlier post)."""
+    program_id = post.program_id
     try:
         body = parse_json(text)
         with session_scope(db.writer) as session:
-            write(session, body)
+            if not post.already_done(session, what=text, now=now):
+                write(session, body)
+                post.done(session)
     except JsonTextError as exc:
         return exc.problems
     except ValidationError as exc:
@@ -112,7 +122,7 @@ def create_badge(
         fields = BadgeCreate.model_validate(raw).model_dump()
         badges.create_badge(write_session, program_id=program.id, fields=fields, now=now)
 
-    problems = _create(db, program.id, text, write)
+    problems = _create(db, Once.of(program.id, "badge", form), text, now, write)
     if not problems:
         return redirect(f"/admin/programs/{program.id}/engagement", "created")
     return _page(request, session, program, db, {"badge": text}, {"badge": problems}, 400)
@@ -128,7 +138,7 @@ def create_challenge(
         body = ChallengeCreate.model_validate(raw)
         challenges.create_challenge(write_session, program_id=program.id, body=body, now=now)
 
-    problems = _create(db, program.id, text, write)
+    problems = _create(db, Once.of(program.id, "challenge", form), text, now, write)
     if not problems:
         return redirect(f"/admin/programs/{program.id}/engagement", "created")
     return _page(request, session, program, db, {"challenge": text}, {"challenge": problems}, 400)

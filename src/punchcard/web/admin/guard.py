@@ -3,6 +3,7 @@ under /admin/programs/<id>/, the program named in the address (else a 404 page).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -15,20 +16,39 @@ from punchcard.web import i18n
 from punchcard.web.admin import users
 from punchcard.web.deps import Db, Session
 from punchcard.web.errors import SignInRequiredError, WebError
+from punchcard.web.security import WebSession
 
 SIGN_IN = "/admin/sign-in"
 
 
 def signed_in(session: Session, db: Db) -> users.AdminView:
-    """The admin the cookie names, looked up on every request, so a deleted admin is out."""
+    """The admin the cookie names, looked up on every request, so a deleted admin is out,
+    and so is a session signed in before the admin's last sign-out, lock or new password."""
     if session.subject is None:
         raise SignInRequiredError(SIGN_IN)
     with db.reader() as read:
         admin = users.get_user(read, session.subject)
-    if admin is None:
+    if admin is None or not users.session_valid(admin, signed_in_at(session)):
         session.sign_out()
         raise SignInRequiredError(SIGN_IN)
     return admin
+
+
+def signed_in_at(session: WebSession) -> datetime | None:
+    """The sign-in date the session keeps (`at`, ISO 8601 to the microsecond), if any."""
+    raw = session.data.get("at")
+    if not isinstance(raw, str):
+        return None
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def start(session: WebSession, admin_id: int, at: datetime) -> None:
+    """Sign the browser in, dated for `signed_in`."""
+    session.sign_in(admin_id, at=at.astimezone(UTC).isoformat())
 
 
 Admin = Annotated[users.AdminView, Depends(signed_in)]

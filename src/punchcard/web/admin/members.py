@@ -25,6 +25,7 @@ from punchcard.tiers import service as tiers
 from punchcard.web import i18n
 from punchcard.web.admin.forms import Fields
 from punchcard.web.admin.guard import Admin, Program, not_found
+from punchcard.web.admin.once import Once
 from punchcard.web.admin.views import pretty, redirect, view
 from punchcard.web.deps import Csrf, Db, Now, Session
 
@@ -182,7 +183,8 @@ def adjust(
     form: Fields,
 ) -> Response:
     """A manual credit (positive) or debit (negative) with a reason, refused in place when
-    the balance cannot cover it; the admin who made it is kept in the transaction's meta."""
+    the balance cannot cover it; the admin who made it is kept in the transaction's meta.
+    The form's nonce makes it one-time: posted twice, it credits once (see once.py)."""
     try:
         body = AdjustmentIn.model_validate(
             {"points": _points(form.get("points", "")), "reason": form.get("reason", "").strip()}
@@ -197,17 +199,21 @@ def adjust(
         )  # fmt: skip
     with db.reader() as read:
         _member(read, program, member_id)
+    post = Once.of(program.id, "adjust", form)
     try:
         with session_scope(db.writer) as write:
-            ledger.adjust(
-                write,
-                program=program,
-                member_id=member_id,
-                points=body.points,
-                reason=body.reason,
-                now=now,
-                meta={"admin_user_id": admin.id, "admin_email": admin.email},
-            )
+            what = f"{member_id} {body.points} {body.reason}"
+            if not post.already_done(write, what=what, now=now):
+                ledger.adjust(
+                    write,
+                    program=program,
+                    member_id=member_id,
+                    points=body.points,
+                    reason=body.reason,
+                    now=now,
+                    meta={"admin_user_id": admin.id, "admin_email": admin.email},
+                )
+                post.done(write)
     except PunchcardError as exc:
         message = exc.message
         if exc.code == "insufficient_points":

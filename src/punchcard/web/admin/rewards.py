@@ -14,10 +14,11 @@ from punchcard.db import session_scope
 from punchcard.errors import PunchcardError
 from punchcard.programs.domain import ProgramSettings
 from punchcard.rewards import service as rewards
-from punchcard.rewards.schemas import RewardCreate
+from punchcard.rewards.schemas import MAX_INT, RewardCreate
 from punchcard.web import i18n
 from punchcard.web.admin.forms import Fields
 from punchcard.web.admin.guard import Program, not_found
+from punchcard.web.admin.once import Once
 from punchcard.web.admin.views import (
     JsonTextError,
     Problem,
@@ -70,11 +71,17 @@ def rewards_page(request: Request, session: Session, program: Program, db: Db) -
 def create_reward(
     request: Request, session: Session, program: Program, db: Db, now: Now, form: Fields
 ) -> Response:
+    """A new reward; the form's nonce makes it one-time (posted twice, one reward)."""
     text = form.get("reward", "")
     try:
         body = RewardCreate.model_validate(parse_json(text))
+        post = Once.of(program.id, "reward", form)
         with session_scope(db.writer) as write:
-            rewards.create_reward(write, program_id=program.id, fields=body.model_dump(), now=now)
+            if not post.already_done(write, what=text, now=now):
+                rewards.create_reward(
+                    write, program_id=program.id, fields=body.model_dump(), now=now
+                )
+                post.done(write)
     except JsonTextError as exc:
         problems = exc.problems
     except ValidationError as exc:
@@ -87,18 +94,21 @@ def create_reward(
 
 
 def _stock(text: str) -> int | None:
-    """Empty: unlimited; otherwise a whole number of at least 0."""
+    """Empty: unlimited; otherwise a whole number from 0 to MAX_INT (the column's range)."""
     if not text.strip():
         return None
     try:
-        value = int(text.strip())
+        value = int(text.strip()) if len(text.strip()) <= 20 else -1
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= MAX_INT:
         raise WebError(
             400,
             i18n.gettext("Stock not changed"),
-            i18n.gettext("Stock must be a whole number of 0 or more, or empty for unlimited."),
+            i18n.gettext(
+                "Stock must be a whole number from 0 to %(max)s, or empty for unlimited.",
+                max=MAX_INT,
+            ),
         )
     return value
 

@@ -4,6 +4,11 @@ Passwords are hashed with argon2id (argon2-cffi's defaults, parameters inside th
 change of defaults rehashes at the next sign-in). An unknown e-mail is checked against a dummy
 hash, so a wrong address takes as long as a wrong password. Five wrong passwords in a row lock
 the account for fifteen minutes: guessing is slow, and a locked-out admin only waits.
+
+A session cookie cannot be taken back, so each admin has a `sessions_valid_after` instant:
+sign-out, a lock and a new password move it to just after now, and the console refuses a
+session signed in before it. A sign-in is dated no earlier than that instant, so one made in
+the same microsecond as a sign-out (a fixed test clock) still counts.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class SignIn:
     outcome: Outcome
     admin_id: int | None = None
     locked_until: datetime | None = None
+    at: datetime | None = None  # the sign-in's date, for the session (see session_valid)
 
 
 @functools.cache
@@ -118,13 +124,54 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
             .values(failed_logins=0 if locked else failures, locked_until=locked)
         )
         if locked is not None:
+            _end_sessions(session, user.id, user.sessions_valid_after, now)
             return SignIn(Outcome.LOCKED, locked_until=locked)
         return SignIn(Outcome.WRONG)
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if HASHER.check_needs_rehash(user.password_hash):
         values["password_hash"] = HASHER.hash(password)
     session.execute(update(AdminUser).where(AdminUser.id == user.id).values(**values))
-    return SignIn(Outcome.SIGNED_IN, admin_id=user.id)
+    at = max(now, user.sessions_valid_after) if user.sessions_valid_after else now
+    return SignIn(Outcome.SIGNED_IN, admin_id=user.id, at=at)
+
+
+def _end_sessions(
+    session: Session, admin_id: int, valid_after: datetime | None, now: datetime
+) -> None:
+    """Every session signed in so far is over: they are dated no later than
+    max(now, valid_after), so the bar moves just past that (and never back)."""
+    bar = (max(now, valid_after) if valid_after else now) + timedelta(microseconds=1)
+    session.execute(
+        update(AdminUser).where(AdminUser.id == admin_id).values(sessions_valid_after=bar)
+    )
+
+
+def end_sessions(session: Session, admin_id: int, now: datetime) -> None:
+    """Sign-out: every session of this admin, in every browser, is over."""
+    valid_after = session.execute(
+        select(AdminUser.sessions_valid_after).where(AdminUser.id == admin_id).with_for_update()
+    ).scalar_one_or_none()
+    _end_sessions(session, admin_id, valid_after, now)
+
+
+def set_password(session: Session, admin_id: int, password: str, now: datetime) -> None:
+    """A new password: the old one's sessions are over, and any lock is lifted."""
+    if len(password) < MIN_PASSWORD:
+        raise WeakPasswordError(f"the password must be at least {MIN_PASSWORD} characters")
+    session.execute(
+        update(AdminUser)
+        .where(AdminUser.id == admin_id)
+        .values(password_hash=HASHER.hash(password), failed_logins=0, locked_until=None)
+    )
+    end_sessions(session, admin_id, now)
+
+
+def session_valid(admin: AdminView, signed_in_at: datetime | None) -> bool:
+    """Whether a session signed in at `signed_in_at` still counts (None: a cookie without a
+    sign-in date, from before dates were kept: it does not)."""
+    if signed_in_at is None:
+        return False
+    return admin.sessions_valid_after is None or signed_in_at >= admin.sessions_valid_after
 
 
 @dataclass(frozen=True)
@@ -132,13 +179,18 @@ class AdminView:
     id: int
     email: str
     name: str | None
+    sessions_valid_after: datetime | None = None
 
 
 def get_user(session: Session, admin_id: int) -> AdminView | None:
     row = session.execute(
-        select(AdminUser.id, AdminUser.email, AdminUser.name).where(AdminUser.id == admin_id)
+        select(AdminUser.id, AdminUser.email, AdminUser.name, AdminUser.sessions_valid_after).where(
+            AdminUser.id == admin_id
+        )
     ).one_or_none()
-    return None if row is None else AdminView(row.id, row.email, row.name)
+    if row is None:
+        return None
+    return AdminView(row.id, row.email, row.name, row.sessions_valid_after)
 
 
 def count_users(session: Session) -> int:

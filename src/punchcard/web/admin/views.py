@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from punchcard.web import i18n
 from punchcard.web.admin.jsonlines import line_of
+from punchcard.web.admin.once import new_nonce
 from punchcard.web.pages import render
 from punchcard.web.security import WebSession
 
@@ -38,9 +39,10 @@ def view(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A console page; `?note=<word>` after a redirect shows what the last post did."""
+    """A console page; `?note=<word>` after a redirect shows what the last post did, and
+    `once` is a fresh nonce for the page's one-time forms (see once.py)."""
     note = _notes().get(request.query_params.get("note", ""))
-    values = {"title": title, "note": note, "json_line": line_of, **context}
+    values = {"title": title, "note": note, "json_line": line_of, "once": new_nonce(), **context}
     return render(request, f"admin/{template}", values, status_code=status_code, session=session)
 
 
@@ -58,6 +60,9 @@ class Problem:
     line: int | None = None
 
 
+MAX_JSON = 200_000  # characters: far more than any definition, far less than a flood
+
+
 class JsonTextError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(f"{p.where}: {p.message}" for p in problems))
@@ -65,12 +70,21 @@ class JsonTextError(Exception):
 
 
 def parse_json(text: str, *, want: type = dict) -> Any:
-    """The textarea's JSON, or JsonTextError with the line and column of the syntax error."""
+    """The textarea's JSON, or JsonTextError with the line and column of the syntax error;
+    text over MAX_JSON characters, or nested too deep to read, is refused the same way."""
+    if len(text) > MAX_JSON:
+        message = i18n.gettext(
+            "The text is too long: at most %(max)s characters.", max=f"{MAX_JSON:,}"
+        )
+        raise JsonTextError([Problem("", message)])
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         message = i18n.gettext("%(error)s (column %(column)s)", error=exc.msg, column=exc.colno)
         raise JsonTextError([Problem("", message, exc.lineno)]) from None
+    except RecursionError:
+        message = i18n.gettext("The JSON is nested too deeply.")
+        raise JsonTextError([Problem("", message)]) from None
     if not isinstance(value, want):
         kind = i18n.gettext("an object {...}") if want is dict else i18n.gettext("a list [...]")
         raise JsonTextError([Problem("$", i18n.gettext("must be %(kind)s", kind=kind))])

@@ -60,15 +60,17 @@ def save_account(
     db: Db,
     now: Now,
     language: Annotated[str, Form(max_length=10)],
-    marketing: Annotated[str, Form(max_length=5)],
+    marketing: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    if marketing not in ("yes", "no"):
+    """Consent left unanswered (as it is until the member first answers) stays unanswered."""
+    if marketing not in ("yes", "no", ""):
         raise WebError(
             400,
             i18n.gettext("Something is missing"),
             i18n.gettext("Please answer yes or no about marketing messages."),
         )
-    _save(session, db, now, locale=_language(language), consent=marketing == "yes")
+    consent = None if marketing == "" else marketing == "yes"
+    _save(session, db, now, locale=_language(language), consent=consent)
     return see_other("/portal/account?saved=1")
 
 

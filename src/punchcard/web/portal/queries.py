@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from punchcard.models import IdempotencyKey, Member, PendingCredit, Program, Reward
@@ -75,3 +75,21 @@ def stored_response(session: Session, program_id: int, key: str) -> bytes | None
         )
     ).scalar_one_or_none()
     return None if value is None else bytes(value)
+
+
+def sessions_valid_after(session: Session, program_id: int, member_id: int) -> datetime | None:
+    """When the member last signed out: sessions signed in before it are over."""
+    return session.execute(
+        select(Member.sessions_valid_after).where(
+            Member.program_id == program_id, Member.id == member_id
+        )
+    ).scalar_one_or_none()
+
+
+def end_sessions(session: Session, program_id: int, member_id: int, now: datetime) -> None:
+    """Signing out: every session of the member signed in before `now` stops working."""
+    session.execute(
+        update(Member)
+        .where(Member.program_id == program_id, Member.id == member_id)
+        .values(sessions_valid_after=now)
+    )

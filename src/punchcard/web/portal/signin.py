@@ -4,11 +4,17 @@ The visitor gives an e-mail address or a card number. Whether a member has it is
 (the same "if it is yours, a code is on its way" page either way), except that a card number
 whose member has no e-mail on file is told so: the card is in the visitor's hand, and the
 till can help. The sign-in in progress is kept in the session cookie as what the visitor
-typed (never a member id), so the cookie tells nobody whether the member exists."""
+typed (never a member id), so the cookie tells nobody whether the member exists.
+
+Every answer to a typed code is decided by the cookie alone: the tries are counted in it and
+the code's age is judged from the time it keeps, for a member and for an unknown address
+alike, so the answers cannot tell the two apart. The database still enforces the real limits
+(each wrong try is counted on the code too). Only the right code of a used, locked or
+expired code is told why it no longer works: whoever typed it has read the e-mail."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -29,13 +35,13 @@ from punchcard.web.deps import AppSettings, Csrf, Db, Now, Session
 from punchcard.web.errors import WebError
 from punchcard.web.portal import codes, queries
 from punchcard.web.portal.codes import Outcome
-from punchcard.web.portal.common import page, see_other
+from punchcard.web.portal.common import SIGNED_IN_AT, VISIT, micros, page, see_other
 from punchcard.web.portal.mail import sign_in_email
 from punchcard.web.security import WebSession
 
 router = APIRouter()
 PENDING = "pending"
-VISIT = "visit_program"
+BROWSER = "browser"  # this browser's nonce: the codes it asks for are its own
 
 
 def _program_id(session: WebSession, db: Database, asked: str | None) -> int:
@@ -120,12 +126,15 @@ def send_code(
     program: Annotated[str, Form(max_length=20)],
 ) -> Response:
     program_id = _program_id(session, db, program)
+    browser = session.data.get(BROWSER)
+    if not isinstance(browser, str) or not browser:
+        browser = codes.new_nonce()
     sent_to_nobody = False
     try:
         with session_scope(db.writer) as writing:
             via, value, member = _find(writing, program_id, identifier)
             if member is not None and member.email:
-                _send(writing, settings, program_id, member, now)
+                _send(writing, settings, program_id, member, browser, now)
             sent_to_nobody = via == "card" and member is not None and not member.email
     except IdentifierError:
         error = i18n.gettext("Enter your e-mail address or the number on your card.")
@@ -134,15 +143,21 @@ def send_code(
     outbox.deliver(db, transport=settings.mail_transport, now=now)
     if sent_to_nobody:
         return page(request, session, "sign_in_no_email.html", {}, status_code=409)
-    session.data = {**session.data, PENDING: {"via": via, "id": value, "tries": 0}}
+    asked = {"via": via, "id": value, "tries": 0, "at": micros(now)}
+    session.data = {**session.data, BROWSER: browser, PENDING: asked}
     session.fresh = True
     return see_other("/portal/sign-in/code")
 
 
 def _send(
-    writing: DbSession, settings: Settings, program_id: int, member: MemberRow, now: datetime
+    writing: DbSession,
+    settings: Settings,
+    program_id: int,
+    member: MemberRow,
+    browser: str,
+    now: datetime,
 ) -> None:
-    code = codes.issue(writing, settings, member_id=member.id, now=now)
+    code = codes.issue(writing, settings, member_id=member.id, browser=browser, now=now)
     if code is None or member.email is None:
         return
     program = programs.get_program(writing, program_id)
@@ -166,7 +181,13 @@ def _send(
 
 def _pending(session: WebSession) -> dict[str, Any] | None:
     found = session.data.get(PENDING)
-    ok = isinstance(found, dict) and found.get("via") in ("email", "card")
+    ok = (
+        isinstance(found, dict)
+        and found.get("via") in ("email", "card")
+        and isinstance(found.get("tries"), int)
+        and isinstance(found.get("at"), int)
+        and isinstance(session.data.get(BROWSER), str)
+    )
     return found if ok and isinstance(session.data.get(VISIT), int) else None
 
 
@@ -196,20 +217,36 @@ def check_code(
         context = {"pending": pending, "error": error}
         return page(request, session, "sign_in_code.html", context, status_code=400)
     program_id = int(session.data[VISIT])
+    tries = int(pending["tries"])
+    lifetime = timedelta(minutes=settings.login_code_minutes) // timedelta(microseconds=1)
+    if micros(now) >= int(pending["at"]) + lifetime:
+        return _refused(request, session, pending, codes.Check(Outcome.EXPIRED))
+    if tries >= codes.MAX_ATTEMPTS:
+        return _refused(request, session, pending, codes.Check(Outcome.LOCKED))
+    result: codes.Check | None = None
     with session_scope(db.writer) as writing:
         member = _member(writing, program_id, pending)
-        if member is None:
-            tries = int(pending.get("tries", 0)) + 1
-            result = codes.Check(Outcome.WRONG, codes.MAX_ATTEMPTS - tries)
-            if result.remaining <= 0:
-                result = codes.Check(Outcome.LOCKED)
-            pending = {**pending, "tries": tries}
-        else:
-            result = codes.check(writing, settings, member_id=member.id, code=typed, now=now)
-    if result.outcome is Outcome.OK and member is not None:
+        if member is not None:
+            result = codes.check(
+                writing,
+                settings,
+                member_id=member.id,
+                browser=str(session.data[BROWSER]),
+                code=typed,
+                now=now,
+            )
+    if result is not None and result.outcome is Outcome.OK and member is not None:
         extra = {"locale": member.locale} if i18n.supported(member.locale) else {}
-        session.sign_in(member.id, program_id=program_id, **{VISIT: program_id}, **extra)
+        data = {VISIT: program_id, SIGNED_IN_AT: micros(now), **extra}
+        session.sign_in(member.id, program_id=program_id, **data)
         return see_other("/portal/")
+    if result is None or not result.matched:
+        # Not the code (or nobody's): the same answer for a member and a stranger.
+        tries += 1
+        remaining = codes.MAX_ATTEMPTS - tries
+        wrong = codes.Check(Outcome.WRONG, remaining)
+        result = wrong if remaining > 0 else codes.Check(Outcome.LOCKED)
+        pending = {**pending, "tries": tries}
     return _refused(request, session, pending, result)
 
 
@@ -251,9 +288,13 @@ def _refused(
 
 
 @router.post("/sign-out", dependencies=[Csrf])
-def sign_out(session: Session) -> Response:
-    """Signed out, the session still knows the store, so signing in again needs no link."""
+def sign_out(session: Session, db: Db, now: Now) -> Response:
+    """Every session of the member signed in until now ends (a copy of this cookie too).
+    Signed out, the session still knows the store, so signing in again needs no link."""
     program_id = session.data.get("program_id")
+    if isinstance(program_id, int) and session.subject is not None:
+        with session_scope(db.writer) as writing:
+            queries.end_sessions(writing, program_id, session.subject, now)
     session.sign_out()
     if isinstance(program_id, int):
         session.data = {VISIT: program_id}

@@ -8,6 +8,7 @@ the wallet shows its last characters, like the API."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +21,7 @@ from punchcard.errors import PunchcardError
 from punchcard.redemptions import repository as redemption_rows
 from punchcard.redemptions import service as redemptions
 from punchcard.redemptions.errors import RedemptionNotFoundError
+from punchcard.redemptions.repository import RedemptionRow
 from punchcard.redemptions.sealing import sealer_for
 from punchcard.web.deps import AppSettings, Db, Now, Session
 from punchcard.web.portal import offers, queries
@@ -72,6 +74,20 @@ def _revealed(
     return code if isinstance(code, str) else None
 
 
+def _donation(row: RedemptionRow) -> tuple[Decimal, str] | None:
+    """What a donation achieved: the units (a number the page formats in the member's
+    language) and the cause's unit as the store named it. The stored English phrase with its
+    English plural ("2 trees") is for the API, not for the page."""
+    if row.type != "donation" or not row.value:
+        return None
+    try:
+        units = Decimal(row.value)
+    except InvalidOperation:
+        return None
+    unit = (row.details or {}).get("impact_unit")
+    return (units, unit) if isinstance(unit, str) and units.is_finite() else None
+
+
 @router.get("/wallet/{redemption_id}")
 def wallet_item(
     request: Request,
@@ -102,5 +118,6 @@ def wallet_item(
         "usable": offers.usable(row, now),
         "code": code,
         "just_redeemed": code is not None,
+        "donation": _donation(row),
     }
     return page(request, session, "wallet_item.html", context, portal=portal)
