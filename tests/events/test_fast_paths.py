@@ -267,10 +267,10 @@ def test_lookups_use_the_unique_keys_on_tables_without_statistics(
     if backend != "postgresql":
         pytest.skip("PostgreSQL's planner")
     lookups = {
-        "uq_events_program_id_source_id": "SELECT 1 FROM events WHERE program_id = 1 "
+        "uq_events_source_id_program_id": "SELECT 1 FROM events WHERE program_id = 1 "
         "AND source_id = 'x'",
         "pk_orders": "SELECT 1 FROM orders WHERE program_id = 1 AND order_id = 'x'",
-        "uq_members_program_id_external_id": "SELECT id FROM members WHERE program_id = 1 "
+        "uq_members_external_id_program_id": "SELECT id FROM members WHERE program_id = 1 "
         "AND external_id = 'x'",
     }
     with fresh_db.reader() as session:

@@ -12,7 +12,7 @@ from punchcard.models.types import BigId
 class Balance(Base):
     __tablename__ = "balances"
     __table_args__ = (
-        PrimaryKeyConstraint("program_id", "member_id"),
+        PrimaryKeyConstraint("member_id", "program_id"),
         CheckConstraint("available >= 0", name="available_not_negative"),
         CheckConstraint("pending >= 0", name="pending_not_negative"),
         CheckConstraint("debt >= 0", name="debt_not_negative"),

@@ -14,7 +14,7 @@ from punchcard.models.types import BigId, UTCDateTime
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
-        UniqueConstraint("program_id", "source_id"),
+        UniqueConstraint("source_id", "program_id"),
         Index("ix_events_member", "member_id"),
         Index("ix_events_transaction_id", "transaction_id"),
     )

@@ -14,11 +14,11 @@ from punchcard.models.types import BigId, UTCDateTime
 class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
-        UniqueConstraint("program_id", "external_id"),
-        UniqueConstraint("program_id", "card_number"),
+        UniqueConstraint("external_id", "program_id"),
+        UniqueConstraint("card_number", "program_id"),
         UniqueConstraint("qr_token"),
-        Index("ix_members_email", "email", "program_id"),
-        Index("ix_members_phone", "phone", "program_id"),
+        Index("ix_members_email", "email"),
+        Index("ix_members_phone", "phone"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -15,7 +15,7 @@ from punchcard.models.types import BigId, UTCDateTime
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
-        PrimaryKeyConstraint("program_id", "order_id"),
+        PrimaryKeyConstraint("order_id", "program_id"),
         Index("ix_orders_member", "member_id", "placed_at"),
     )
 
