@@ -16,8 +16,8 @@ from punchcard.kit.clock import FixedClock
 from punchcard.ledger import service
 from punchcard.ledger.tasks import run_ledger_jobs
 from punchcard.members import service as members
+from punchcard.programs import service as programs
 from punchcard.programs.domain import ExpiryPolicy, ProgramSettings
-from tests.conftest import ProgramFactory
 from tests.ledger.helpers import assert_verified, balance, credit, enrol
 
 THREADS = 32
@@ -81,11 +81,20 @@ def test_racing_enrolments_of_one_customer_make_one_member(
 
 @pytest.mark.slow
 def test_jobs_running_concurrently_expire_each_lot_once(
-    db: Database, make_program: ProgramFactory, clock: FixedClock
+    fresh_db: Database, clock: FixedClock
 ) -> None:
-    program = make_program(
-        expiry_policy=ExpiryPolicy.DAYS_AFTER_EARN, expiry_value=10, pending_days=5
-    )
+    """On a database of its own: the jobs sweep every program, and the shared test database
+    holds other tests' pending points that fall due by the same date."""
+    db = fresh_db
+    with session_scope(db.writer) as session:
+        program = programs.create_program(
+            session,
+            name="jobs",
+            now=clock(),
+            expiry_policy=ExpiryPolicy.DAYS_AFTER_EARN,
+            expiry_value=10,
+            pending_days=5,
+        )
     ids = [enrol(db, program, clock()) for _ in range(12)]
     for member in ids:
         credit(db, program, member, 30, clock(), pending_days=0)
