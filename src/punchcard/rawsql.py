@@ -122,9 +122,7 @@ class Raw:
     def pipeline(self) -> Iterator[None]:
         """PostgreSQL sends everything issued inside at once and reads the answers together;
         `fetchall()` on a cursor issued inside works after the block."""
-        import os
-
-        if not self.postgres or os.environ.get("PCNOPIPE"):
+        if not self.postgres:
             with self.guard():
                 yield
             return
