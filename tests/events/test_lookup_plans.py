@@ -18,7 +18,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import UniqueConstraint, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -48,19 +48,33 @@ LOOKUPS = {
     "first": "SELECT m.id, (SELECT min(o.placed_at) FROM orders o WHERE o.program_id = "
     "m.program_id AND o.member_id = m.id) FROM members m WHERE m.program_id = :p "
     "AND m.external_id = ANY(:keys)",
+    # tiers.repository's stored tiers, read with the lock for a program with tiers
+    "held": "SELECT t.member_id, t.tier, t.since, t.valid_until, t.granted FROM member_tiers t "
+    "JOIN members m ON m.id = t.member_id AND m.program_id = t.program_id "
+    "WHERE t.program_id = :p AND m.external_id = ANY(:keys)",
 }
+TABLES = ("members", "balances", "events", "orders", "member_tiers")
 BEFORE = "c4f1a7e9b3d2"  # the revision before the keys were reordered
 KEYS = [f"c{i}" for i in range(0, 4000, 4)]  # 1,000 keys, as in a full batch
 
 
 @pytest.fixture
 def established(fresh_db: Database, clock: FixedClock) -> tuple[Database, int, int]:
-    """A database whose statistics know one program with 4,000 members and their orders, and a
-    second program that is new."""
+    """A database whose statistics know one program with 4,000 members, their orders and their
+    tiers, and a second program that is new."""
     with session_scope(fresh_db.writer) as session:
         old = programs.create_program(session, name="established", now=clock())
         new = programs.create_program(session, name="new", now=clock())
     _earn(fresh_db, old, clock, [f"c{i}" for i in range(4000)])
+    with session_scope(fresh_db.writer) as session:
+        session.execute(
+            text(
+                "INSERT INTO member_tiers (program_id, member_id, tier, since, valid_until, "
+                "granted, updated_at) SELECT program_id, id, 'Gold', :at, NULL, false, :at "
+                "FROM members WHERE program_id = :p"
+            ),
+            {"p": old.id, "at": clock().replace(tzinfo=None)},
+        )
     with fresh_db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
     return fresh_db, old.id, new.id
@@ -89,13 +103,20 @@ def _plan(session: Session, name: str, program_id: int) -> str:
     return "\n".join(r[0] for r in rows)
 
 
-@pytest.mark.parametrize("name", sorted(LOOKUPS))
-def test_a_new_programs_lookups_search_the_keys(
-    established: tuple[Database, int, int], backend: str, name: str
-) -> None:
+@pytest.fixture
+def established_pg(backend: str, request: pytest.FixtureRequest) -> tuple[Database, int, int]:
+    """`established`, on PostgreSQL only (skipped before it is built)."""
     if backend != "postgresql":
         pytest.skip("PostgreSQL's planner (SQLite plans without statistics)")
-    db, _, new_id = established
+    found: tuple[Database, int, int] = request.getfixturevalue("established")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(LOOKUPS))
+def test_a_new_programs_lookups_search_the_keys(
+    established_pg: tuple[Database, int, int], name: str
+) -> None:
+    db, _, new_id = established_pg
     with db.reader() as session:
         plan = _plan(session, name, new_id)
     # No index is searched by the program alone: such a search was costed as a few rows
@@ -107,7 +128,7 @@ def test_a_new_programs_lookups_search_the_keys(
 
 
 def test_the_keys_lead_with_the_looked_up_value(fresh_db: Database, backend: str) -> None:
-    """No unique key of the earn path's tables starts with program_id, so none can be walked
+    """No index of the earn path's lookup tables starts with program_id, so none can be walked
     for a whole program in place of a lookup."""
     if backend != "postgresql":
         pytest.skip("index definitions as PostgreSQL reports them")
@@ -115,8 +136,7 @@ def test_the_keys_lead_with_the_looked_up_value(fresh_db: Database, backend: str
         rows = session.execute(
             text(
                 "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-                "WHERE indisunique AND indrelid::regclass::text IN "
-                "('members', 'balances', 'events', 'orders')"
+                f"WHERE indrelid::regclass::text IN {TABLES}"
             )
         ).all()
     leading = {name: re.search(r"\((\w+)", d).group(1) for name, d in rows}  # type: ignore[union-attr]
@@ -152,13 +172,34 @@ def test_the_models_match_the_postgresql_schema(db: Database, backend: str) -> N
     """The models describe PostgreSQL's keys (SQLite keeps the old order: see the migration)."""
     if backend != "postgresql":
         pytest.skip("the keys were reordered on PostgreSQL only")
-    tables = ("'members'", "'balances'", "'events'", "'orders'")
+    names = [f"'{t}'" for t in TABLES] + [f"table=<{t}>" for t in TABLES]
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = [
-            d for d in compare_metadata(context, Base.metadata) if any(t in repr(d) for t in tables)
+            d for d in compare_metadata(context, Base.metadata) if any(n in repr(d) for n in names)
         ]
     assert diffs == []
+    # Alembic compares neither primary keys nor the column order of unique keys: read them.
+    with db.reader() as session:
+        found = {
+            name: definition.split(" USING ")[1].split(" ", 1)[1]
+            for name, definition in session.execute(
+                text(
+                    "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) "
+                    f"FROM pg_index WHERE indrelid::regclass::text IN {TABLES}"
+                )
+            )
+        }
+    for table in TABLES:
+        model = Base.metadata.tables[table]
+        keys = [
+            model.primary_key,
+            *(c for c in model.constraints if isinstance(c, UniqueConstraint)),
+        ]
+        for key in keys:
+            if key.name in found:
+                columns = "(" + ", ".join(c.name for c in key.columns) + ")"
+                assert found[str(key.name)] == columns, (key.name, found[str(key.name)])
 
 
 def test_a_database_with_members_upgrades_and_downgrades(
@@ -184,6 +225,17 @@ def test_a_database_with_members_upgrades_and_downgrades(
         assert migrate.current_revision(db.engine) == BEFORE
         with db.reader() as session:
             count = session.execute(text("SELECT count(*) FROM members")).scalar_one()
+            if backend == "postgresql":  # the keys as they were
+                back = set(
+                    session.execute(
+                        text(
+                            "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+                            "WHERE indrelid::regclass::text = 'members'"
+                        )
+                    ).scalars()
+                )
+                assert any("(program_id, external_id)" in d for d in back), back
+                assert any("(email, program_id)" in d for d in back), back
         assert count == 3
     finally:
         db.dispose()

@@ -14,9 +14,10 @@ from punchcard.models.types import BigId, UTCDateTime
 class MemberTier(Base):
     __tablename__ = "member_tiers"
     __table_args__ = (
-        PrimaryKeyConstraint("program_id", "member_id"),
-        # The re-evaluation job walks the members whose tier's validity has run out.
-        Index("ix_member_tiers_valid_until", "program_id", "valid_until"),
+        PrimaryKeyConstraint("member_id", "program_id"),
+        # The re-evaluation job walks the members whose tier's validity has run out. No key
+        # holds program_id but the primary key, second: see the migration e5a9c3b7d1f4.
+        Index("ix_member_tiers_valid_until", "valid_until"),
     )
 
     program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
