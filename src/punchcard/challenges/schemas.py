@@ -17,10 +17,11 @@ from punchcard.api.schemas import MAX_ID, Page, Request
 from punchcard.challenges import domain
 from punchcard.challenges.errors import InvalidChallengeError
 from punchcard.kit.clock import as_utc
+from punchcard.kit.dates import When
 from punchcard.members.domain import Channel
 from punchcard.rules.schemas import MAX_POINTS, RuleSetError, parse_rule_set
 
-Moment = Annotated[datetime, AfterValidator(as_utc)]
+Moment = Annotated[When, AfterValidator(as_utc)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 TierName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 RefId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]

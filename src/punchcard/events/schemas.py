@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from punchcard.api.schemas import Request
 from punchcard.kit.clock import as_utc
+from punchcard.kit.dates import When
 from punchcard.members.domain import Channel
 
 LAST_YEAR = 9000
@@ -33,7 +34,7 @@ class EventIn(Request):
     id: str = Field(min_length=1, max_length=200, description="The source's own event id.")
     type: str = Field(min_length=3, max_length=100, examples=["order.placed"])
     member: MemberRef
-    occurred_at: datetime
+    occurred_at: When
     channel: Channel = Channel.OTHER
     store_id: str | None = Field(None, min_length=1, max_length=100)
     data: dict[str, Any] = Field(default_factory=dict)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from punchcard.api.schemas import Page, Request
 from punchcard.engagement.context import Signup
+from punchcard.kit.dates import Day
 from punchcard.members.domain import Channel
 from punchcard.members.repository import MemberRow
 
@@ -18,7 +19,7 @@ class MemberCreate(Request):
     email: str | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=32, description="International form: +14155550100")
     name: str | None = Field(None, max_length=200)
-    birthday: date | None = None
+    birthday: Day | None = None
     channel: Channel = Field(Channel.OTHER, description="Where the member enrolled.")
     referral_code: str | None = Field(
         None, min_length=1, max_length=40, description="The referring member's code, if any."
@@ -59,7 +60,7 @@ class MemberPatch(Request):
     email: str | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=32)
     name: str | None = Field(None, max_length=200)
-    birthday: date | None = None
+    birthday: Day | None = None
 
 
 class CardLinks(BaseModel):

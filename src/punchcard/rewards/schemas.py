@@ -17,6 +17,7 @@ from pydantic import (
 
 from punchcard.api.schemas import Page, Request
 from punchcard.kit.clock import as_utc
+from punchcard.kit.dates import When
 from punchcard.members.domain import Channel
 from punchcard.rewards.domain import MAX_POINTS_COST, Refusal, RewardType
 from punchcard.rewards.service import CauseBrief, MemberCatalog, MemberOffer, RewardRecord
@@ -29,7 +30,7 @@ def _unique(items: list[Any] | None) -> list[Any] | None:
 
 
 PointsCost = Annotated[int, Field(strict=True, ge=1, le=MAX_POINTS_COST)]
-Moment = Annotated[datetime, AfterValidator(as_utc)]
+Moment = Annotated[When, AfterValidator(as_utc)]
 TierName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Tiers = Annotated[
     list[TierName] | None,

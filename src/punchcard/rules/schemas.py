@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from punchcard.kit.clock import as_utc
+from punchcard.kit.dates import When
 from punchcard.rules import domain
 
 MAX_POINTS = 1_000_000
@@ -51,8 +52,8 @@ class ConditionsIn(_Model):
     categories: list[str] | None = None
     tiers: list[str] | None = None
     first_order: bool | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: When | None = None
+    ends_at: When | None = None
     days_of_week: list[Day] | None = None
     time_from: str | None = None
     time_until: str | None = None

@@ -9,13 +9,14 @@ from pydantic import BaseModel, Field
 
 from punchcard.analytics.insights.service import Analysis, Insights, first
 from punchcard.api.schemas import Request
+from punchcard.kit.dates import Day
 
 
 class PredictionCreate(Request):
-    calibration_end: date | None = Field(
+    calibration_end: Day | None = Field(
         None, description="Learn from the orders up to this day (default: today)."
     )
-    holdout_end: date | None = Field(
+    holdout_end: Day | None = Field(
         None,
         description="Also check the forecast: compare it with the orders after calibration_end "
         "up to this day.",
