@@ -20,6 +20,7 @@ def _member(api: Api) -> int:
 def _refused(answer: Any, field: str) -> None:
     assert answer.status_code == 422, answer.text
     body = answer.json()["error"]
+    assert body["code"] == "validation_error", body
     assert field in answer.text, body
     assert "ISO 8601" in answer.text, body
 
