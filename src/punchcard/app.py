@@ -18,6 +18,7 @@ from punchcard.badges.endpoints import router as badges_router
 from punchcard.challenges.endpoints import router as challenges_router
 from punchcard.config import Settings
 from punchcard.db import Database, open_database
+from punchcard.events.door import ExpressDoor
 from punchcard.events.endpoints import router as events_router
 from punchcard.events.express import AsyncLane, IdBlocks
 from punchcard.kit.clock import Clock, utcnow
@@ -68,6 +69,7 @@ def create_app(
         app.state.id_blocks = IdBlocks(app.state.db)
         app.state.async_lane = AsyncLane(app.state.db.url, settings.db_pool_size)
     handlers.install(app)
+    app.add_middleware(ExpressDoor)  # POST /v1/events in one statement, before the routing
     app.include_router(programs_router)
     app.include_router(members_router)
     app.include_router(ledger_router)

@@ -103,13 +103,13 @@ def _answer(
     return Response(answer, media_type="application/json")
 
 
-async def _express(
-    request: Request, db: Database, who: Caller, body: EventIn, now: datetime
+async def express_answer(
+    state: Any, db: Database, who: Caller, body: EventIn, now: datetime
 ) -> Response | None:
     """The one-statement lane for the common case (see `events.express`), sent from the
-    event loop; None when the event needs the careful path."""
-    lane = getattr(request.app.state, "async_lane", None)
-    blocks = getattr(request.app.state, "id_blocks", None)
+    event loop; None when the event needs the careful path. `state`: the application's."""
+    lane = getattr(state, "async_lane", None)
+    blocks = getattr(state, "id_blocks", None)
     if lane is None or blocks is None:
         return None
     found_program, program = db.caches.peek(("program", who.program_id))
@@ -193,7 +193,7 @@ async def post_event(
     if dry_run:
         idempotency_key = None
     elif idempotency_key is None:
-        answered = await _express(request, db, who, body, now)
+        answered = await express_answer(request.app.state, db, who, body, now)
         if answered is not None:
             return answered
     return await run_in_threadpool(

@@ -1,0 +1,155 @@
+"""The express door: `POST /v1/events` answered before FastAPI's routing, when it can be.
+
+On the busiest route, FastAPI's own work (matching the path against every route, resolving
+the dependencies, validating the parameters and the body, wrapping the answer) cost more
+Python per request than the express lane itself (docs/performance.md, item 11). This ASGI
+middleware takes only the requests the express lane answers in one statement, and takes them
+exactly as the route would: the same API-key cache and scopes, the same body model, the same
+lane, the same bytes back. Everything else, and every request the door is unsure of, goes on
+to FastAPI untouched (the body it read is handed on as it came), so every error, replay,
+idempotency key, dry run and careful-path event is the route's own answer.
+
+The door declines (and the route decides) when:
+- the request is anything but a plain `POST /v1/events` with a JSON body and no query string;
+- it carries an `Idempotency-Key` (the route stores the response under it);
+- the API key is not in this process's cache yet, or lacks a write scope (the route answers
+  401 or 403, and caches the key for the next request);
+- the body does not parse or validate (the route answers 400 or 422);
+- the express lane does not take the event, or raises (the route tries again and answers:
+  a lost race becomes the stored result, a database that is down a 503).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from punchcard.api.deps import WRITE, Caller
+from punchcard.db import Database
+from punchcard.events.endpoints import express_answer
+from punchcard.events.schemas import EventIn
+from punchcard.kit.hashing import sha256_hex
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PATH = "/v1/events"
+MAX_BODY = 1_000_000  # a single event; anything larger is the route's to refuse
+
+
+class ExpressDoor:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _candidate(scope):
+            await self.app(scope, receive, send)
+            return
+        messages, body = await _read(receive)
+        answer = None if body is None else await _try(scope, body)
+        if answer is None:
+            await self.app(scope, _replay(messages, receive), send)
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(answer)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
+
+
+def _candidate(scope: Scope) -> bool:
+    return (
+        scope["type"] == "http"
+        and scope["method"] == "POST"
+        and scope["path"] == PATH
+        and not scope.get("query_string")
+    )
+
+
+async def _read(receive: Receive) -> tuple[list[Message], bytes | None]:
+    """Every message of the request body as received (to hand on unchanged), and the body;
+    None for a body the door will not take (a disconnect, or too large)."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY:
+            return messages, None
+        if not message.get("more_body", False):
+            return messages, b"".join(chunks)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes] | None:
+    """The headers the door reads; None when a header it must not judge is present or one
+    appears twice."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name == b"idempotency-key":
+            return None
+        if name in (b"authorization", b"content-type"):
+            if name in found:
+                return None
+            found[name] = value
+    return found
+
+
+def _caller(db: Database, authorization: bytes | None) -> Caller | None:
+    if authorization is None:
+        return None
+    scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    found, identity = db.caches.peek(("key", sha256_hex(credentials)))
+    if not found or identity is None or identity.scopes.isdisjoint(WRITE):
+        return None
+    return Caller(identity.program_id, identity.key_id, identity.scopes)
+
+
+async def _try(scope: Scope, body: bytes) -> bytes | None:
+    headers = _headers(scope)
+    if headers is None or headers.get(b"content-type") != b"application/json":
+        return None
+    state = scope["app"].state
+    db: Database = state.db
+    who = _caller(db, headers.get(b"authorization"))
+    if who is None:
+        return None
+    try:
+        event = EventIn.model_validate(json.loads(body))
+    except (ValueError, ValidationError):  # JSON errors are ValueErrors
+        return None
+    try:
+        response = await express_answer(state, db, who, event, state.clock())
+    except Exception:  # the route runs it again and answers as it always does
+        return None
+    return None if response is None else bytes(response.body)
