@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +20,14 @@ from tests.conftest import Api
 from tests.events.test_events_api import event, line, order_data, post_event, uid
 
 Message = dict[str, Any]
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: other tests (the browser's) may leave an event loop
+    running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -123,7 +133,7 @@ def test_the_door_leaves_everything_else_to_the_route(
     elif case == "dry_run":
         params = {"dry_run": "true"}
     if case == "two_authorizations":  # httpx merges a list into one header: send raw ASGI
-        got, answer = asyncio.run(_two_authorizations(api, content.encode()))
+        got, answer = _run(_two_authorizations(api, content.encode()))
         assert got == status
         assert answer["error"]["code"] == "unauthenticated"
     else:
@@ -218,7 +228,7 @@ def test_a_body_in_pieces_is_read_whole_and_handed_on_as_it_came() -> None:
         replay = door._replay(messages, receive)
         return body, [await replay() for _ in range(4)]
 
-    body, replayed = asyncio.run(run())
+    body, replayed = _run(run())
     assert body == b'{"a": 1}'
     assert replayed == [*pieces, {"type": "http.disconnect"}]
 
@@ -232,7 +242,7 @@ def test_a_body_in_pieces_is_read_whole_and_handed_on_as_it_came() -> None:
     ids=["disconnect", "too_large"],
 )
 def test_the_door_declines_a_body_it_cannot_take(messages: list[Message]) -> None:
-    got, body = asyncio.run(door._read(_receiver(messages)))
+    got, body = _run(door._read(_receiver(messages)))
     assert body is None
     assert got == messages
 
