@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from punchcard.db import Database
+from punchcard.errors import ConflictError
 from punchcard.events import door, endpoints
 from punchcard.programs.domain import Scope
 from tests.conftest import Api
@@ -99,24 +100,23 @@ def test_the_door_answers_as_the_route_does(
     assert _events_with(db, first["id"]) == 1
 
 
-@pytest.mark.parametrize(
-    ("case", "status", "code"),
-    [
-        ("idempotency_key", 200, None),
-        ("unknown_key", 401, "unauthenticated"),
-        ("read_only_key", 403, "insufficient_scope"),
-        ("malformed_json", 400, "malformed_json"),
-        ("invalid_body", 422, "missing_field"),
-        ("dry_run", 200, None),
-        ("two_authorizations", 401, "unauthenticated"),
-    ],
-)
-def test_the_door_leaves_everything_else_to_the_route(
-    api: Api, db: Database, answered: list[bool], case: str, status: int, code: str | None
-) -> None:
-    _warm(api)
-    answered.clear()
-    body = _order(uid("other"))
+CASES = [
+    ("idempotency_key", 200, None),
+    ("unknown_key", 401, "unauthenticated"),
+    ("revoked_key", 401, "unauthenticated"),
+    ("read_only_key", 403, "insufficient_scope"),
+    ("basic_scheme", 401, "unauthenticated"),
+    ("malformed_json", 400, "malformed_json"),
+    ("deeply_nested_json", 400, "malformed_json"),
+    ("invalid_body", 422, "missing_field"),
+    ("dry_run", 200, None),
+    ("json_with_charset", 200, None),
+    ("text_plain", 422, None),
+]
+
+
+def _request(api: Api, case: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of `client.post` for one case of a request the door must leave alone."""
     headers = api.headers(Scope.STOREFRONT, **{"Content-Type": "application/json"})
     content = json.dumps(body)
     params: dict[str, str] = {}
@@ -124,49 +124,98 @@ def test_the_door_leaves_everything_else_to_the_route(
         headers["Idempotency-Key"] = uid("key")
     elif case == "unknown_key":
         headers["Authorization"] = "Bearer pc_not_a_key"
+    elif case == "revoked_key":
+        headers["Authorization"] = f"Bearer {_revoked_key(api)}"
     elif case == "read_only_key":
         headers = api.headers(Scope.ANALYST, **{"Content-Type": "application/json"})
+    elif case == "basic_scheme":  # a writer's key, known to this process, in another scheme
+        headers["Authorization"] = f"Basic {api.keys[Scope.STOREFRONT]}"
     elif case == "malformed_json":
         content = content[:-1]
+    elif case == "deeply_nested_json":  # json.loads raises RecursionError, not ValueError
+        content = content[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
     elif case == "invalid_body":
         content = json.dumps({k: v for k, v in body.items() if k != "member"})
     elif case == "dry_run":
         params = {"dry_run": "true"}
-    if case == "two_authorizations":  # httpx merges a list into one header: send raw ASGI
-        got, answer = _run(_two_authorizations(api, content.encode()))
-        assert got == status
-        assert answer["error"]["code"] == "unauthenticated"
-    else:
-        response = api.client.post("/v1/events", content=content, headers=headers, params=params)
+    elif case == "json_with_charset":
+        headers["Content-Type"] = "application/json; charset=utf-8"
+    elif case == "text_plain":
+        headers["Content-Type"] = "text/plain"
+    return {"content": content, "headers": headers, "params": params}
+
+
+def _revoked_key(api: Api) -> str:
+    """A writer's key this process has seen and cached, then revoked."""
+    made = api.client.post(
+        "/v1/api-keys", json={"scopes": ["storefront"]}, headers=api.headers()
+    ).json()
+    headers = {"Authorization": f"Bearer {made['api_key']}"}
+    assert api.client.post("/v1/events", json=_order(uid("r")), headers=headers).status_code == 200
+    gone = api.client.delete(f"/v1/api-keys/{made['id']}", headers=api.headers())
+    assert gone.status_code == 204
+    return str(made["api_key"])
+
+
+@pytest.mark.parametrize(("case", "status", "code"), CASES, ids=[c[0] for c in CASES])
+def test_the_door_leaves_everything_else_to_the_route(
+    api: Api, db: Database, answered: list[bool], case: str, status: int, code: str | None
+) -> None:
+    """Each request twice: the first time puts its API key in the process's cache (as the
+    route checks it), so the second meets every check of the door itself."""
+    _warm(api)
+    body = _order(uid("other"))
+    request = _request(api, case, body)
+    answered.clear()
+    responses = [api.client.post("/v1/events", **request) for _ in range(2)]
+    for response in responses:
         assert response.status_code == status, response.text
         if code is not None:
             assert response.json()["error"]["code"] == code
     assert answered == []  # the door never tried the lane for any of them
-    written = 1 if case == "idempotency_key" else 0
+    written = 1 if case in ("idempotency_key", "json_with_charset") else 0
     assert _events_with(db, body["id"]) == written
-    if case == "idempotency_key":  # the route stored the answer under the key
-        again = api.client.post("/v1/events", content=content, headers=headers)
-        assert again.status_code == 200
-        assert again.content == response.content
+    if case in ("idempotency_key", "json_with_charset"):  # the replay: the first answer again
+        assert responses[1].content == responses[0].content
 
 
-async def _two_authorizations(api: Api, body: bytes) -> tuple[int, dict[str, Any]]:
+@pytest.mark.parametrize("case", ["two_authorizations", "root_path"])
+def test_the_door_leaves_raw_requests_it_cannot_judge_to_the_route(
+    api: Api, db: Database, answered: list[bool], case: str
+) -> None:
+    """Requests a test client cannot send: two Authorization headers (the route reads the
+    first), and an application mounted under a root path (the route sees a path below it)."""
+    _warm(api)
+    body = _order(uid("raw"))
     key = api.keys[Scope.STOREFRONT]
+    authorization = [(b"authorization", f"Bearer {key}".encode())]
+    path, root_path = "/v1/events", ""
+    if case == "two_authorizations":
+        authorization.insert(0, (b"authorization", b"Bearer pc_not_a_key"))
+    else:
+        root_path = "/v1"
+    answered.clear()
+    got, answer = _run(_raw_post(api, path, root_path, authorization, json.dumps(body).encode()))
+    expected = (401, "unauthenticated") if case == "two_authorizations" else (404, "not_found")
+    assert (got, answer["error"]["code"]) == expected
+    assert answered == []
+    assert _events_with(db, body["id"]) == 0
+
+
+async def _raw_post(
+    api: Api, path: str, root_path: str, authorization: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[int, dict[str, Any]]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/v1/events",
-        "raw_path": b"/v1/events",
-        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": root_path,
         "query_string": b"",
-        "headers": [
-            (b"authorization", b"Bearer pc_not_a_key"),
-            (b"authorization", f"Bearer {key}".encode()),
-            (b"content-type", b"application/json"),
-        ],
+        "headers": [*authorization, (b"content-type", b"application/json")],
         "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),
     }
@@ -184,23 +233,34 @@ async def _two_authorizations(api: Api, body: bytes) -> tuple[int, dict[str, Any
     return status, json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
 
 
-def test_a_lane_that_fails_in_the_door_is_tried_again_by_the_route(
-    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("failure", ["lost_race", "unexpected"])
+def test_a_lane_that_fails_in_the_door_is_not_tried_again_by_the_route(
+    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
+    """The route answers by the careful path, without a second try of the lane (which, with
+    a pool exhausted or a database down, would double the wait)."""
     _warm(api)
     tried: list[str] = []
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         tried.append("door")
+        if failure == "lost_race":
+            raise ConflictError("lost a race", code="concurrent_write")
         raise RuntimeError("the lane broke")
 
+    async def route_lane(*args: Any, **kwargs: Any) -> Any:
+        tried.append("route")
+        return None
+
     monkeypatch.setattr(door, "express_answer", broken)
+    monkeypatch.setattr(endpoints, "express_answer", route_lane)
     body = _order(uid("broken"))
     response = post_event(api, body)
     assert tried == ["door"]
     assert response.status_code == 200
     assert response.json()["points"]["awarded"] == 15
     assert _events_with(db, body["id"]) == 1
+    assert post_event(api, body).content == response.content  # and a replay answers the same
 
 
 # The ASGI plumbing on its own: the body read in pieces, and handed on unchanged.
@@ -254,6 +314,7 @@ def test_the_door_takes_only_a_plain_post_of_one_event() -> None:
     assert not door._candidate({**base, "path": "/v1/events/batch"})
     assert not door._candidate({**base, "query_string": b"dry_run=true"})
     assert not door._candidate({**base, "type": "websocket"})
+    assert not door._candidate({**base, "root_path": "/api"})
     headers = [(b"authorization", b"Bearer k"), (b"content-type", b"application/json")]
     assert door._headers({"headers": headers}) == dict(headers)
     assert door._headers({"headers": [*headers, (b"idempotency-key", b"k")]}) is None

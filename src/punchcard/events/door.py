@@ -10,26 +10,32 @@ to FastAPI untouched (the body it read is handed on as it came), so every error,
 idempotency key, dry run and careful-path event is the route's own answer.
 
 The door declines (and the route decides) when:
-- the request is anything but a plain `POST /v1/events` with a JSON body and no query string;
+- the request is anything but a plain `POST /v1/events` with a JSON body and no query string,
+  outside any `root_path` (a mounted app routes on the path below it: the route decides);
 - it carries an `Idempotency-Key` (the route stores the response under it);
 - the API key is not in this process's cache yet, or lacks a write scope (the route answers
   401 or 403, and caches the key for the next request);
 - the body does not parse or validate (the route answers 400 or 422);
-- the express lane does not take the event, or raises (the route tries again and answers:
-  a lost race becomes the stored result, a database that is down a 503).
+- the express lane does not take the event, or raises. After an exception the door marks the
+  request (`EXPRESS_FAILED` in its state) and the route takes the careful path at once rather
+  than the lane a second time: a lost race becomes the stored result, a database that is down
+  a 503, without paying a pool's wait twice.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from punchcard.api.deps import WRITE, Caller
 from punchcard.db import Database
-from punchcard.events.endpoints import express_answer
+from punchcard.errors import PunchcardError
+from punchcard.events.endpoints import EXPRESS_FAILED, express_answer
 from punchcard.events.schemas import EventIn
 from punchcard.kit.hashing import sha256_hex
 
@@ -40,7 +46,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PATH = "/v1/events"
-MAX_BODY = 1_000_000  # a single event; anything larger is the route's to refuse
+# A single event is a few kB; anything larger is the route's to take or refuse. FastAPI's own
+# body-size limit is not configured in this application: if it ever is, below this figure,
+# the door must apply it too.
+MAX_BODY = 1_000_000
+
+log = logging.getLogger("punchcard")
 
 
 class ExpressDoor:
@@ -52,7 +63,16 @@ class ExpressDoor:
             await self.app(scope, receive, send)
             return
         messages, body = await _read(receive)
-        answer = None if body is None else await _try(scope, body)
+        answer = None
+        if body is not None:
+            try:
+                answer = await _try(scope, body)
+            except (PunchcardError, DBAPIError) as exc:  # a lost race; the database is down
+                log.info("express door: %s; the route answers", type(exc).__name__)
+                scope.setdefault("state", {})[EXPRESS_FAILED] = True
+            except Exception:  # the route runs the careful path and answers as it always does
+                log.warning("express door: the lane failed; the route answers", exc_info=True)
+                scope.setdefault("state", {})[EXPRESS_FAILED] = True
         if answer is None:
             await self.app(scope, _replay(messages, receive), send)
             return
@@ -74,6 +94,7 @@ def _candidate(scope: Scope) -> bool:
         scope["type"] == "http"
         and scope["method"] == "POST"
         and scope["path"] == PATH
+        and not scope.get("root_path")
         and not scope.get("query_string")
     )
 
@@ -146,10 +167,7 @@ async def _try(scope: Scope, body: bytes) -> bytes | None:
         return None
     try:
         event = EventIn.model_validate(json.loads(body))
-    except (ValueError, ValidationError):  # JSON errors are ValueErrors
+    except (ValueError, ValidationError, RecursionError):  # the route answers 400 or 422
         return None
-    try:
-        response = await express_answer(state, db, who, event, state.clock())
-    except Exception:  # the route runs it again and answers as it always does
-        return None
+    response = await express_answer(state, db, who, event, state.clock())
     return None if response is None else bytes(response.body)

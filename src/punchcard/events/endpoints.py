@@ -31,6 +31,9 @@ from punchcard.tiers import service as tiers
 from punchcard.tiers.domain import Policy
 
 router = APIRouter(tags=["events"])
+# Set in a request's state by the express door (events.door) when the lane raised for it:
+# the route then goes straight to the careful path instead of trying the lane again.
+EXPRESS_FAILED = "punchcard_express_failed"
 DryRun = Annotated[bool, Query(description="Evaluate and answer without writing anything.")]
 
 
@@ -192,7 +195,7 @@ async def post_event(
     # the careful path goes to the thread pool for it.
     if dry_run:
         idempotency_key = None
-    elif idempotency_key is None:
+    elif idempotency_key is None and not getattr(request.state, EXPRESS_FAILED, False):
         answered = await express_answer(request.app.state, db, who, body, now)
         if answered is not None:
             return answered
