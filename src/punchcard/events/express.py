@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError
 
 from punchcard.db import Database
 from punchcard.events import earnplan
+from punchcard.events.commitgroups import CommitGroups
 from punchcard.events.earnplan import Evaluated
 from punchcard.events.service import EventInput
 from punchcard.events.types import OrderPlaced, check_data
@@ -58,6 +59,8 @@ from punchcard.rules.domain import RuleSet, evaluate
 from punchcard.rules.service import RulesInForce
 
 BLOCK = 200  # ids drawn from a sequence at a time
+GROUP_LANES = 1  # commit groups in flight per worker
+GROUP_MOST = 32  # statements in one commit group at most
 
 _TABLES: tuple[tuple[str, Table, tuple[str, ...]], ...] = (
     ("transactions", table_of(LedgerTransaction), earnplan.TRANSACTION_COLUMNS),
@@ -134,12 +137,17 @@ class AsyncLane:
             make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         )
         self._size = size
+        self._lanes = max(1, min(GROUP_LANES, size))
+        self._groups: CommitGroups | None = None
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opened: asyncio.Future[None] | None = None
 
-    async def execute(self, sql: str, params: list[Any]) -> tuple[Any, ...] | Literal[False] | None:
-        """The statement's row; False when this loop has no pool."""
+    async def execute(
+        self, sql: str, params: list[Any], order: int
+    ) -> tuple[Any, ...] | Literal[False] | None:
+        """The statement's row once it has committed (with the others of its commit group,
+        `events.commitgroups`); False when this loop has no pool. `order`: the member id."""
         loop = asyncio.get_running_loop()
         if self._pool is None:
             self._loop = loop
@@ -150,15 +158,13 @@ class AsyncLane:
                 open=False,
                 kwargs={"autocommit": True},
             )
+            self._groups = CommitGroups(self._pool, lanes=self._lanes, most=GROUP_MOST)
             self._opened = asyncio.ensure_future(self._pool.open())
-        if loop is not self._loop or self._opened is None:
+        if loop is not self._loop or self._opened is None or self._groups is None:
             return False
         try:
             await self._opened
-            async with self._pool.connection() as conn:
-                cursor = psycopg.AsyncRawCursor(conn)
-                await cursor.execute(sql, params)
-                return await cursor.fetchone()
+            return await self._groups.execute(sql, params, order)
         except psycopg.Error as exc:
             lost = isinstance(exc, psycopg.OperationalError)
             raise DBAPIError.instance(
@@ -188,7 +194,7 @@ async def try_ingest(
     prepared = _prepare(blocks, program, rules, event, member_id, now)
     if prepared is None:
         return None, None
-    done = await lane.execute(prepared.sql, prepared.params)
+    done = await lane.execute(prepared.sql, prepared.params, prepared.member_id)
     if done is False:
         return None
     result, known = _outcome(prepared, done)
@@ -196,7 +202,7 @@ async def try_ingest(
         # enrolled by another process: once more, as an existing member
         prepared = _prepare(blocks, program, rules, event, known, now)
         if prepared is not None:
-            done = await lane.execute(prepared.sql, prepared.params)
+            done = await lane.execute(prepared.sql, prepared.params, prepared.member_id)
             result, known = _outcome(prepared, None if done is False else done)
     return result, known
 

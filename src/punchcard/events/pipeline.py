@@ -1,0 +1,167 @@
+"""Several prepared statements sent on one connection in one write, run as one implicit
+transaction, and their answers read back in one pass: the wire work of a commit group
+(`events.commitgroups`).
+
+psycopg's own pipeline mode does the same with more care for the general case: after every
+statement it flushes and polls the socket for reading and writing. On an event loop each poll
+is a round of the loop with the socket added to it and taken off again; measured on this
+machine, a group of three statements cost about 185 µs of CPU per statement that way, and
+about 30 µs here, where the whole group is written at once and the socket is watched only
+until the answers are in. Everything else is psycopg's: the libpq handle, its Transformer
+(which turns parameters into bytes and answers into Python values, as a cursor does) and its
+error classes.
+
+The statements between two Syncs of the extended query protocol form one implicit
+transaction: all of them commit at the Sync, or the first error rolls back all of them and
+the server skips the rest. Prepared statements are kept per connection, by text and
+parameter types, under names psycopg never uses for its own (`pc_...`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection, abc, pq
+from psycopg.adapt import PyFormat, Transformer
+
+Row = tuple[Any, ...] | None
+
+MOST_PREPARED = 512  # statement shapes kept prepared per connection
+_OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
+
+
+async def run_together(
+    conn: AsyncConnection[Any], statements: Sequence[tuple[str, Sequence[Any]]]
+) -> list[Row]:
+    """Each statement's first row (None if it gave none), all committed together; or the
+    first statement's error as psycopg raises it, with nothing committed. The connection must
+    be idle and in autocommit. If anything else goes wrong mid-way (a cancelled request, a
+    broken socket), the connection is closed: its state is unknown, and the pool replaces it."""
+    pgconn = conn.pgconn
+    prepared = _prepared.get(conn)
+    if prepared is None:
+        prepared = _prepared[conn] = _Prepared()
+    transformer: abc.Transformer = Transformer(conn)
+    pgconn.enter_pipeline_mode()
+    try:
+        sent = _send(pgconn, transformer, prepared, statements)
+        pgconn.pipeline_sync()
+        await _flush(pgconn)
+        results = await _collect(pgconn)
+        pgconn.exit_pipeline_mode()
+    except BaseException:
+        await conn.close()
+        raise
+    return _rows(transformer, sent, results, prepared, conn)
+
+
+class _Prepared:
+    """One connection's prepared statements: (sql, parameter types) -> name."""
+
+    def __init__(self) -> None:
+        self.names: dict[tuple[str, tuple[int, ...]], bytes] = {}
+        self.made = 0  # names are never reused, even for a statement that failed to prepare
+
+    def new(self, key: tuple[str, tuple[int, ...]]) -> bytes | None:
+        if len(self.names) >= MOST_PREPARED:
+            return None
+        self.made += 1
+        name = self.names[key] = f"pc_{self.made}".encode()
+        return name
+
+
+# connection -> its prepared statements
+_prepared: weakref.WeakKeyDictionary[AsyncConnection[Any], _Prepared] = weakref.WeakKeyDictionary()
+
+Sent = tuple[str, tuple[int, ...]] | None  # per message: a Parse (its key) or a statement (None)
+
+
+def _send(
+    pgconn: pq.abc.PGconn,
+    transformer: abc.Transformer,
+    prepared: _Prepared,
+    statements: Sequence[tuple[str, Sequence[Any]]],
+) -> list[Sent]:
+    """Queue every statement, preparing those not prepared yet; what was sent, in order."""
+    sent: list[Sent] = []
+    for sql, params in statements:
+        values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
+        types = tuple(transformer.types or ())
+        formats = list(transformer.formats or ())
+        key = (sql, types)
+        name = prepared.names.get(key)
+        if name is None and (name := prepared.new(key)) is not None:
+            pgconn.send_prepare(name, sql.encode(), param_types=types)
+            sent.append(key)
+        if name is None:
+            pgconn.send_query_params(sql.encode(), values, types, formats)
+        else:
+            pgconn.send_query_prepared(name, values, formats)
+        sent.append(None)
+    return sent
+
+
+async def _flush(pgconn: pq.abc.PGconn) -> None:
+    while pgconn.flush():  # 1: more to send, once the socket takes it
+        await _ready(pgconn, write=True)
+
+
+async def _collect(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
+    """Every result up to the Sync's: one per message sent."""
+    results: list[pq.abc.PGresult] = []
+    while True:
+        while not pgconn.is_busy():
+            result = pgconn.get_result()
+            if result is None:
+                continue  # the end of one message's results
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                return results
+            results.append(result)
+        await _ready(pgconn, write=False)
+        pgconn.consume_input()
+
+
+async def _ready(pgconn: pq.abc.PGconn, *, write: bool) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fileno = pgconn.socket
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    (loop.add_writer if write else loop.add_reader)(fileno, wake)
+    try:
+        await ready
+    finally:
+        (loop.remove_writer if write else loop.remove_reader)(fileno)
+
+
+def _rows(
+    transformer: abc.Transformer,
+    sent: list[Sent],
+    results: list[pq.abc.PGresult],
+    prepared: _Prepared,
+    conn: AsyncConnection[Any],
+) -> list[Row]:
+    if len(results) != len(sent):
+        raise psycopg.InternalError(f"{len(results)} results for {len(sent)} messages")
+    rows: list[Row] = []
+    failed: pq.abc.PGresult | None = None
+    for what, result in zip(sent, results, strict=True):
+        ok = result.status in _OK
+        if what is not None:  # a Parse: keep its name only if the server made the statement
+            if not ok:
+                prepared.names.pop(what, None)
+        elif ok and failed is None:
+            transformer.set_pgresult(result)
+            rows.append(transformer.load_row(0, tuple) if result.ntuples else None)
+        if not ok and failed is None:
+            failed = result
+    if failed is not None:
+        raise psycopg.errors.error_from_result(failed, encoding=conn.info.encoding)
+    return rows
