@@ -13,8 +13,13 @@ error classes.
 
 The statements between two Syncs of the extended query protocol form one implicit
 transaction: all of them commit at the Sync, or the first error rolls back all of them and
-the server skips the rest. Prepared statements are kept per connection, by text and
-parameter types, under names psycopg never uses for its own (`pc_...`).
+the server skips the rest.
+
+Prepared statements are kept per connection, by text, under names psycopg never uses for its
+own (`pc_...`). Parameters go as text of no declared type, so the server gives each the type
+its place in the statement calls for (a column's, or an explicit cast's): one prepared
+statement per text, whatever the sizes of the numbers. (psycopg declares a small integer
+`int2` and a large one `int8`, and would prepare a statement once for each mix.)
 """
 
 from __future__ import annotations
@@ -60,13 +65,13 @@ async def run_together(
 
 
 class _Prepared:
-    """One connection's prepared statements: (sql, parameter types) -> name."""
+    """One connection's prepared statements: sql -> name."""
 
     def __init__(self) -> None:
-        self.names: dict[tuple[str, tuple[int, ...]], bytes] = {}
+        self.names: dict[str, bytes] = {}
         self.made = 0  # names are never reused, even for a statement that failed to prepare
 
-    def new(self, key: tuple[str, tuple[int, ...]]) -> bytes | None:
+    def new(self, key: str) -> bytes | None:
         if len(self.names) >= MOST_PREPARED:
             return None
         self.made += 1
@@ -77,7 +82,7 @@ class _Prepared:
 # connection -> its prepared statements
 _prepared: weakref.WeakKeyDictionary[AsyncConnection[Any], _Prepared] = weakref.WeakKeyDictionary()
 
-Sent = tuple[str, tuple[int, ...]] | None  # per message: a Parse (its key) or a statement (None)
+Sent = str | None  # per message: a Parse (its statement) or an execution (None)
 
 
 def _send(
@@ -89,18 +94,15 @@ def _send(
     """Queue every statement, preparing those not prepared yet; what was sent, in order."""
     sent: list[Sent] = []
     for sql, params in statements:
-        values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
-        types = tuple(transformer.types or ())
-        formats = list(transformer.formats or ())
-        key = (sql, types)
-        name = prepared.names.get(key)
-        if name is None and (name := prepared.new(key)) is not None:
-            pgconn.send_prepare(name, sql.encode(), param_types=types)
-            sent.append(key)
+        values = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
+        name = prepared.names.get(sql)
+        if name is None and (name := prepared.new(sql)) is not None:
+            pgconn.send_prepare(name, sql.encode())
+            sent.append(sql)
         if name is None:
-            pgconn.send_query_params(sql.encode(), values, types, formats)
+            pgconn.send_query_params(sql.encode(), values)
         else:
-            pgconn.send_query_prepared(name, values, formats)
+            pgconn.send_query_prepared(name, values)
         sent.append(None)
     return sent
 

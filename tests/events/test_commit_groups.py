@@ -1,0 +1,307 @@
+"""Commit groups (`events.commitgroups`) and their wire (`events.pipeline`), on the real
+PostgreSQL server: a group commits all of its statements or none, answers only after its
+COMMIT, takes rows in member order, and a statement at fault fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import psycopg
+import pytest
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from punchcard.events import pipeline
+from punchcard.events.commitgroups import CommitGroups
+from punchcard.events.pipeline import run_together
+from tests.conftest import _libpq, scratch_pg_database
+
+T = TypeVar("T")
+
+LOG = "INSERT INTO log (member, note) VALUES ($1, $2) RETURNING id, txid_current()"
+SLOW = "SELECT pg_sleep($1::float8), txid_current()"
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: other tests (the browser's) may leave an event loop
+    running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with scratch_pg_database("pc_groups") as sa_url:
+        conninfo = _libpq(sa_url)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE log (id bigserial PRIMARY KEY, member bigint NOT NULL, "
+                "note text UNIQUE)"
+            )
+        yield conninfo
+
+
+@pytest.fixture(autouse=True)
+def _empty(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE log")
+
+
+def _notes(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute("SELECT note FROM log ORDER BY id")]
+
+
+async def _connect(url: str) -> AsyncConnection[Any]:
+    return await AsyncConnection.connect(url, autocommit=True)
+
+
+def _with_pool(
+    url: str, body: Callable[[AsyncConnectionPool[AsyncConnection[Any]]], Awaitable[T]]
+) -> T:
+    async def main() -> T:
+        async with AsyncConnectionPool(
+            url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=False
+        ) as pool:
+            return await body(pool)
+
+    return _run(main())
+
+
+# --- the wire: run_together -------------------------------------------------------------------
+
+
+def test_statements_sent_together_commit_together_and_answer_in_python_types(url: str) -> None:
+    async def main() -> list[Any]:
+        conn = await _connect(url)
+        try:
+            return await run_together(
+                conn,
+                [
+                    (LOG, [1, "a"]),
+                    (LOG, [2, "b"]),
+                    (
+                        "SELECT $1::numeric, $2::timestamp, $3::text, txid_current()",
+                        [Decimal("7.50"), datetime(2026, 1, 2, 3, 4, 5), None],
+                    ),
+                    ("SELECT 1 WHERE false", []),
+                ],
+            )
+        finally:
+            await conn.close()
+
+    rows = _run(main())
+    first, second, third, nothing = rows
+    assert first is not None
+    assert second is not None
+    assert third is not None
+    assert isinstance(first[0], int)
+    assert second[0] == first[0] + 1
+    assert first[1] == second[1] == third[3]  # one transaction
+    assert third[:3] == (Decimal("7.50"), datetime(2026, 1, 2, 3, 4, 5), None)
+    assert nothing is None  # no row: None, as fetchone gives
+    assert _notes(url) == ["a", "b"]
+
+
+def test_one_failing_statement_commits_nothing_and_raises_its_own_error(url: str) -> None:
+    async def main() -> list[Any]:
+        conn = await _connect(url)
+        try:
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                await run_together(conn, [(LOG, [1, "a"]), (LOG, [2, "a"]), (LOG, [3, "c"])])
+            # the connection is idle and whole again: the same prepared statement still works
+            assert conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            return await run_together(conn, [(LOG, [4, "d"])])
+        finally:
+            await conn.close()
+
+    (row,) = _run(main())
+    assert row is not None
+    assert _notes(url) == ["d"]
+
+
+def test_statements_are_prepared_once_per_connection(url: str) -> None:
+    async def main() -> list[str]:
+        conn = await _connect(url)
+        try:
+            for n in range(3):
+                await run_together(conn, [(LOG, [n, f"n{n}"]), (LOG, [n, f"m{n}"])])
+            cur = await conn.execute(
+                "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'pc\\_%'"
+            )
+            return [r[0] for r in await cur.fetchall()]
+        finally:
+            await conn.close()
+
+    assert _run(main()) == [LOG]
+    assert len(_notes(url)) == 6
+
+
+def test_a_statement_that_does_not_prepare_fails_alone_and_leaves_no_name(url: str) -> None:
+    bad = "SELEC nonsense"
+
+    async def main() -> None:
+        conn = await _connect(url)
+        try:
+            with pytest.raises(psycopg.errors.SyntaxError):
+                await run_together(conn, [(bad, []), (LOG, [1, "a"])])
+            prepared = pipeline._prepared[conn]
+            assert bad not in prepared.names
+            assert LOG not in prepared.names  # its Parse was skipped too
+            await run_together(conn, [(LOG, [1, "b"])])
+            with pytest.raises(psycopg.errors.SyntaxError):  # and again: not a stale name
+                await run_together(conn, [(bad, [])])
+        finally:
+            await conn.close()
+
+    _run(main())
+    assert _notes(url) == ["b"]
+
+
+def test_past_the_prepared_limit_statements_run_unprepared(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "MOST_PREPARED", 1)
+
+    async def main() -> list[Any]:
+        conn = await _connect(url)
+        try:
+            first = await run_together(conn, [(LOG, [1, "a"])])
+            other = "INSERT INTO log (member, note) VALUES ($1, $2) RETURNING note"
+            return first + await run_together(conn, [(other, [2, "b"]), (other, [3, "c"])])
+        finally:
+            await conn.close()
+
+    rows = _run(main())
+    assert [r[0] for r in rows[1:] if r] == ["b", "c"]
+    assert _notes(url) == ["a", "b", "c"]
+
+
+def test_a_cancelled_group_closes_its_connection_and_commits_nothing(url: str) -> None:
+    async def main() -> bool:
+        conn = await _connect(url)
+        task = asyncio.ensure_future(run_together(conn, [(LOG, [1, "a"]), (SLOW, [5])]))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return conn.closed
+
+    assert _run(main()) is True
+    assert _notes(url) == []
+
+
+# --- the groups ---------------------------------------------------------------------------------
+
+
+def test_statements_waiting_together_share_one_transaction_in_member_order(url: str) -> None:
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> list[Any]:
+        groups = CommitGroups(pool, lanes=1, most=32)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.3], 0))
+        await asyncio.sleep(0.05)  # the only lane is busy: the next ones wait together
+        members = [5, 3, 9, 1, 7]
+        waiting = [groups.execute(LOG, [m, f"m{m}"], m) for m in members]
+        return await asyncio.gather(busy, *waiting)
+
+    rows = _with_pool(url, body)
+    slow, *logged = rows
+    assert len({row[1] for row in logged}) == 1  # one transaction for all five
+    assert slow[1] != logged[0][1]
+    assert _notes(url) == ["m1", "m3", "m5", "m7", "m9"]  # rows written in member order
+
+
+def test_a_group_holds_at_most_its_limit(url: str) -> None:
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> list[Any]:
+        groups = CommitGroups(pool, lanes=1, most=2)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.3], 0))
+        await asyncio.sleep(0.05)
+        rows = await asyncio.gather(*(groups.execute(LOG, [m, f"m{m}"], m) for m in range(5)))
+        await busy
+        return rows
+
+    transactions = [row[1] for row in _with_pool(url, body)]
+    assert len(set(transactions)) == 3  # 2 + 2 + 1
+
+
+def test_the_answer_comes_only_after_the_commit(url: str) -> None:
+    seen: list[list[str]] = []
+
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+        groups = CommitGroups(pool, lanes=1, most=32)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.2], 0))
+        await asyncio.sleep(0.05)
+
+        async def one(m: int) -> None:
+            await groups.execute(LOG, [m, f"m{m}"], m)
+            seen.append(_notes(url))  # another connection, the moment the answer arrives
+
+        await asyncio.gather(busy, one(1), one(2))
+
+    _with_pool(url, body)
+    assert len(seen) == 2
+    assert all(notes == ["m1", "m2"] for notes in seen)
+
+
+def test_a_statement_at_fault_fails_alone_and_the_others_commit_once(url: str) -> None:
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> Any:
+        groups = CommitGroups(pool, lanes=1, most=32)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.3], 0))
+        await asyncio.sleep(0.05)
+        return await asyncio.gather(
+            busy,
+            groups.execute(LOG, [1, "a"], 1),
+            groups.execute(LOG, [2, "a"], 2),  # the same note: a unique violation
+            groups.execute(LOG, [3, "c"], 3),
+            return_exceptions=True,
+        )
+
+    _, first, twin, third = _with_pool(url, body)
+    assert isinstance(twin, psycopg.errors.UniqueViolation)
+    assert not isinstance(first, BaseException)
+    assert not isinstance(third, BaseException)
+    assert first[1] != third[1]  # replayed alone, each in its own transaction
+    assert _notes(url) == ["a", "c"]
+
+
+def test_a_lost_connection_fails_the_whole_group_and_writes_nothing(url: str) -> None:
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> tuple[list[Any], Any]:
+        groups = CommitGroups(pool, lanes=1, most=32)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.2], 0))
+        await asyncio.sleep(0.05)
+        doomed = [
+            asyncio.ensure_future(groups.execute(LOG, [1, "a"], 1)),
+            asyncio.ensure_future(groups.execute(SLOW, [10], 2)),
+        ]
+        await busy
+        await asyncio.sleep(0.3)  # the group is in the server, sleeping
+        async with await _connect(url) as killer:
+            await killer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE state = 'active' AND query LIKE 'SELECT pg_sleep%' "
+                "AND pid <> pg_backend_pid()"
+            )
+        failed = await asyncio.gather(*doomed, return_exceptions=True)
+        after = await groups.execute(LOG, [3, "c"], 3)  # the pool gives a new connection
+        return failed, after
+
+    failed, after = _with_pool(url, body)
+    assert all(isinstance(f, psycopg.OperationalError) for f in failed)
+    assert after is not None
+    assert _notes(url) == ["c"]
+
+
+def test_a_lone_statement_on_an_idle_lane_goes_at_once(url: str) -> None:
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> list[Any]:
+        groups = CommitGroups(pool, lanes=2, most=32)
+        one = await groups.execute(LOG, [1, "a"], 1)
+        two = await groups.execute(LOG, [2, "b"], 2)
+        return [one, two]
+
+    one, two = _with_pool(url, body)
+    assert one[1] != two[1]
+    assert _notes(url) == ["a", "b"]
