@@ -5,6 +5,7 @@ COMMIT, takes rows in member order, and a statement at fault fails alone."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -15,11 +16,16 @@ import psycopg
 import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import select
 
+from punchcard.db import Database
 from punchcard.events import pipeline
 from punchcard.events.commitgroups import CommitGroups
 from punchcard.events.pipeline import run_together
-from tests.conftest import _libpq, scratch_pg_database
+from punchcard.ledger.verify import verify
+from punchcard.models import Event
+from tests.conftest import Api, _libpq, scratch_pg_database
+from tests.events.test_events_api import event, line, order_data, post_event, uid
 
 T = TypeVar("T")
 
@@ -50,6 +56,14 @@ def url() -> Iterator[str]:
 def _empty(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE log")
+
+
+def _order(customer: str) -> dict[str, Any]:
+    return event("order.placed", order_data(line("cd", 2, "7.50")), customer=customer)
+
+
+def _points(answer: dict[str, Any]) -> int:
+    return int(answer["points"]["awarded"]) + int(answer["points"]["pending"])
 
 
 def _notes(url: str) -> list[str]:
@@ -305,3 +319,65 @@ def test_a_lone_statement_on_an_idle_lane_goes_at_once(url: str) -> None:
     one, two = _with_pool(url, body)
     assert one[1] != two[1]
     assert _notes(url) == ["a", "b"]
+
+
+# --- through the API --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every commit group the lane settles."""
+    sizes: list[int] = []
+    real = CommitGroups._settle
+
+    async def spy(self: CommitGroups, group: list[Any]) -> None:
+        sizes.append(len(group))
+        await real(self, group)
+
+    monkeypatch.setattr(CommitGroups, "_settle", spy)
+    return sizes
+
+
+def test_concurrent_events_through_the_api_land_once_each_in_groups(
+    api: Api, db: Database, backend: str, group_sizes: list[int]
+) -> None:
+    """A burst of events from many threads at once: several for each member, twins of some
+    event ids, and a new customer's first orders. Every event is recorded once, each balance
+    is the sum of its events' points, and the ledger verifies."""
+    customers = [uid("burst") for _ in range(4)]
+    earned: Counter[str] = Counter()
+    recorded: list[str] = []
+    member_of: dict[str, int] = {}
+    for customer in customers[:3]:  # known to this process: the express lane takes them
+        first = _order(customer)
+        answer = post_event(api, first).json()
+        earned[customer] += _points(answer)
+        recorded.append(first["id"])
+    bodies = [_order(customers[n % 4]) for n in range(48)]
+    sent = bodies + bodies[:6]  # six twins, sent at the same moment as their originals
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda body: post_event(api, body), sent))
+    refused = [a.json()["error"]["code"] for a in answers if a.status_code != 200]
+    assert set(refused) <= {"concurrent_write"}  # a twin that lost the race: to retry
+    for body in bodies:  # every event's stored answer, as a retry gets it
+        again = post_event(api, body)
+        assert again.status_code == 200
+        customer = body["member"]["external_id"]
+        earned[customer] += _points(again.json())
+        member_of[customer] = again.json()["member_id"]
+        recorded.append(body["id"])
+    with db.reader() as session:
+        stored = session.execute(
+            select(Event.source_id).where(Event.program_id == api.program.id)
+        ).scalars()
+        assert sorted(stored) == sorted(recorded)  # each event once, nothing else
+        report = verify(session, api.program.id)
+    assert not report.violations
+    for customer in customers:
+        balance = api.client.get(
+            f"/v1/members/{member_of[customer]}/balance", headers=api.headers()
+        )
+        held = balance.json()
+        assert held["available"] + held["pending"] == earned[customer] > 0
+    if backend == "postgresql":
+        assert max(group_sizes) > 1  # statements did share commits
