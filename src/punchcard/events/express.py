@@ -5,10 +5,14 @@ with no debt, under rules that look only at the event. For those, everything the
 is known in Python before the database is asked anything: the member id (from the process's
 member cache), the ids of the new rows (drawn from the sequences in blocks), the points (the
 rules on the event alone), the postings and lot (no debt to pay off first) and the stored
-result. So the whole event goes out as a single statement in autocommit: an UPDATE of the
-member's balance guarded by "no debt, event id and order id not seen before", and every
-INSERT made conditional on that UPDATE having found its row. Either all of it happens, or
-nothing does and the caller takes the careful path (`events.fastpath`), which reads first.
+result. So the whole event goes out as a single statement: an UPDATE of the member's balance
+guarded by "no debt, event id and order id not seen before", and every INSERT made conditional
+on that UPDATE having found its row. Either all of it happens, or nothing does and the caller
+takes the careful path (`events.fastpath`), which reads first.
+
+The statements a worker has in flight at once share a transaction and its commit
+(`events.commitgroups`); each is answered only once that commit is done, and one that fails
+runs again alone, so an event's outcome is what it would have been in a transaction of its own.
 
 A twin of the same event racing this one fails on the unique event id, and its client gets
 409 `concurrent_write`; a retry then gets the stored result. Nothing is half-written: it is one
