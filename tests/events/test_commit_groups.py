@@ -21,7 +21,8 @@ from sqlalchemy import select
 from punchcard.db import Database
 from punchcard.events import pipeline
 from punchcard.events.commitgroups import CommitGroups
-from punchcard.events.pipeline import run_together
+from punchcard.events.express import AsyncLane
+from punchcard.events.pipeline import InDoubt, run_together
 from punchcard.ledger.verify import verify
 from punchcard.models import Event
 from tests.conftest import Api, _libpq, scratch_pg_database
@@ -49,13 +50,20 @@ def url() -> Iterator[str]:
                 "CREATE TABLE log (id bigserial PRIMARY KEY, member bigint NOT NULL, "
                 "note text UNIQUE)"
             )
+            conn.execute(
+                "CREATE TABLE later (k int UNIQUE DEFERRABLE INITIALLY DEFERRED, member bigint)"
+            )
+            conn.execute(
+                "CREATE FUNCTION fail(code text) RETURNS int LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'failed on purpose' USING ERRCODE = code; END $$"
+            )
         yield conninfo
 
 
 @pytest.fixture(autouse=True)
 def _empty(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE log")
+        conn.execute("TRUNCATE log, later")
 
 
 def _order(customer: str) -> dict[str, Any]:
@@ -210,6 +218,39 @@ def test_a_cancelled_group_closes_its_connection_and_commits_nothing(url: str) -
     assert _notes(url) == []
 
 
+def test_a_failed_commit_raises_the_servers_error(url: str) -> None:
+    """A deferred unique key is checked at COMMIT, after every statement succeeded."""
+    later = "INSERT INTO later (k, member) VALUES ($1, $2) RETURNING k"
+
+    async def main() -> None:
+        conn = await _connect(url)
+        try:
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                await run_together(conn, [(later, [1, 1]), (later, [1, 2])])
+            assert not conn.closed
+        finally:
+            await conn.close()
+
+    _run(main())
+    with psycopg.connect(url) as check:
+        assert check.execute("SELECT count(*) FROM later").fetchone() == (0,)
+
+
+def test_a_parameter_that_cannot_be_sent_fails_before_anything_is(url: str) -> None:
+    async def main() -> None:
+        conn = await _connect(url)
+        try:
+            with pytest.raises(psycopg.DataError):
+                await run_together(conn, [(LOG, [1, "a"]), (LOG, [2, "nul\x00"])])
+            assert not conn.closed  # nothing was sent: the connection and its statements stay
+            await run_together(conn, [(LOG, [3, "c"])])
+        finally:
+            await conn.close()
+
+    _run(main())
+    assert _notes(url) == ["c"]
+
+
 # --- the groups ---------------------------------------------------------------------------------
 
 
@@ -304,7 +345,7 @@ def test_a_lost_connection_fails_the_whole_group_and_writes_nothing(url: str) ->
         return failed, after
 
     failed, after = _with_pool(url, body)
-    assert all(isinstance(f, psycopg.OperationalError) for f in failed)
+    assert all(isinstance(f, InDoubt) for f in failed)
     assert after is not None
     assert _notes(url) == ["c"]
 
@@ -381,3 +422,126 @@ def test_concurrent_events_through_the_api_land_once_each_in_groups(
         assert held["available"] + held["pending"] == earned[customer] > 0
     if backend == "postgresql":
         assert max(group_sizes) > 1  # statements did share commits
+
+
+def _behind_a_slow_one(url: str, make: Callable[[CommitGroups], list[Awaitable[Any]]]) -> list[Any]:
+    """Run `make`'s statements as one group: the only lane is busy with a slow statement
+    when they arrive. Their outcomes (rows or exceptions), in order."""
+
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> list[Any]:
+        groups = CommitGroups(pool, lanes=1, most=32)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.3], 0))
+        await asyncio.sleep(0.05)
+        outcomes = await asyncio.gather(*make(groups), return_exceptions=True)
+        await busy
+        return list(outcomes)
+
+    return _with_pool(url, body)
+
+
+def test_a_server_error_of_the_operational_kind_is_still_one_statements_fault(url: str) -> None:
+    """A deadlock (40P01) is an OperationalError in psycopg, but the server answered: the group
+    was rolled back, and the others run again alone."""
+    first, deadlocked, third = _behind_a_slow_one(
+        url,
+        lambda groups: [
+            groups.execute(LOG, [1, "a"], 1),
+            groups.execute("SELECT fail($1)", ["40P01"], 2),
+            groups.execute(LOG, [3, "c"], 3),
+        ],
+    )
+    assert isinstance(deadlocked, psycopg.errors.DeadlockDetected)
+    assert not isinstance(first, BaseException)
+    assert not isinstance(third, BaseException)
+    assert _notes(url) == ["a", "c"]
+
+
+def test_a_failed_commit_in_a_group_runs_each_statement_again_alone(url: str) -> None:
+    later = "INSERT INTO later (k, member) VALUES ($1, $2) RETURNING k"
+    first, twin = _behind_a_slow_one(
+        url,
+        lambda groups: [
+            groups.execute(later, [1, 1], 1),
+            groups.execute(later, [1, 2], 2),
+        ],
+    )
+    assert first == (1,)
+    assert isinstance(twin, psycopg.errors.UniqueViolation)
+
+
+def test_a_statement_with_a_parameter_that_cannot_be_sent_fails_alone(url: str) -> None:
+    first, bad, third = _behind_a_slow_one(
+        url,
+        lambda groups: [
+            groups.execute(LOG, [1, "a"], 1),
+            groups.execute(LOG, [2, "nul\x00"], 2),
+            groups.execute(LOG, [3, "c"], 3),
+        ],
+    )
+    assert isinstance(bad, psycopg.DataError)
+    assert not isinstance(first, BaseException)
+    assert not isinstance(third, BaseException)
+    assert _notes(url) == ["a", "c"]
+
+
+def test_an_unexpected_failure_leaves_no_request_waiting(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = CommitGroups._together
+
+    async def broken(self: CommitGroups, group: list[Any]) -> Any:
+        if len(group) > 1:
+            raise RuntimeError("a bug")
+        return await real(self, group)
+
+    monkeypatch.setattr(CommitGroups, "_together", broken)
+
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> tuple[list[Any], Any]:
+        groups = CommitGroups(pool, lanes=1, most=2)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.3], 0))
+        await asyncio.sleep(0.05)
+        waiting = [groups.execute(LOG, [m, f"m{m}"], m) for m in range(5)]
+        outcomes = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 10)
+        await busy
+        return outcomes, await groups.execute(LOG, [9, "after"], 9)
+
+    outcomes, after = _with_pool(url, body)
+    assert [type(o) for o in outcomes[:4]] == [RuntimeError] * 4  # two groups of two
+    assert not isinstance(outcomes[4], BaseException)  # the last one, alone
+    assert after is not None
+    assert _notes(url) == ["m4", "after"]
+
+
+def test_a_request_cancelled_while_its_group_runs_leaves_the_others_answered(url: str) -> None:
+    async def body(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> list[Any]:
+        groups = CommitGroups(pool, lanes=1, most=32)
+        busy = asyncio.ensure_future(groups.execute(SLOW, [0.2], 0))
+        await asyncio.sleep(0.05)
+        tasks = [asyncio.ensure_future(groups.execute(LOG, [m, f"m{m}"], m)) for m in (1, 2, 3)]
+        await busy
+        await asyncio.sleep(0)  # the group of three is on its way
+        tasks[1].cancel()
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    first, cancelled, third = _with_pool(url, body)
+    assert isinstance(cancelled, asyncio.CancelledError)
+    assert not isinstance(first, BaseException)
+    assert not isinstance(third, BaseException)
+    assert _notes(url) == ["m1", "m2", "m3"]  # its statement still committed with the group
+
+
+def test_a_request_cancelled_while_the_lane_opens_does_not_close_the_lane(url: str) -> None:
+    async def main() -> Any:
+        lane = AsyncLane(url, 2)
+        try:
+            first = asyncio.ensure_future(lane.execute(LOG, [1, "a"], 1))
+            await asyncio.sleep(0)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            return await lane.execute(LOG, [2, "b"], 2)
+        finally:
+            await lane.close()
+
+    assert _run(main()) is not None
+    assert "b" in _notes(url)

@@ -18,9 +18,12 @@ What may not change is what an event's answer promises:
   for a reason of one statement (a twin event racing in another process, a deadlock), the
   group is rolled back and each statement runs again alone: each then gets the answer it would
   have had without the group, and the one at fault fails alone.
-- When the connection fails (the database restarted or went away), a COMMIT may or may not
-  have happened; every statement of the group gets the error, and its request takes the careful
-  path, which reads before it writes and so finds an event that did commit.
+- When the server gave no verdict (the connection failed mid-way: the database restarted or
+  went away), a COMMIT may or may not have happened; every statement of the group gets the
+  error (`pipeline.InDoubt`), and its request takes the careful path, which reads before it
+  writes and so finds an event that did commit. The same goes when no connection can be had.
+  Any error the server did answer with (a unique key, a deadlock, a timeout, a failed COMMIT)
+  means the group was rolled back, and its statements run again alone.
 - A group takes its members' balance rows in the order of their ids, so two groups of two
   workers never wait for each other in a circle.
 
@@ -39,9 +42,9 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from punchcard.events.pipeline import Row, run_together
+from punchcard.events.pipeline import InDoubt, Row, run_together
 
 
 @dataclass(order=True)
@@ -69,12 +72,15 @@ class CommitGroups:
         """The statement's first row, once the transaction that ran it has committed."""
         answer: asyncio.Future[Row] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(order, sql, params, answer))
-        if self._busy < self._lanes:
+        self._start()
+        return await answer
+
+    def _start(self) -> None:
+        if self._busy < self._lanes and self._waiting:
             self._busy += 1
             task = asyncio.ensure_future(self._drain())
             self._tasks.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(self._tasks.discard)
-        return await answer
 
     async def _drain(self) -> None:
         try:
@@ -84,6 +90,7 @@ class CommitGroups:
                 await self._settle(group)
         finally:
             self._busy -= 1
+            self._start()  # a drain that ended early leaves no one waiting
 
     async def _settle(self, group: list[_Waiting]) -> None:
         try:
@@ -92,17 +99,19 @@ class CommitGroups:
                 return
             try:
                 rows = await self._together(group)
-            except psycopg.OperationalError as exc:  # the connection: a COMMIT may have happened
+            except (InDoubt, PoolTimeout) as exc:  # no verdict, or no connection at all
                 _fail(group, exc)
                 return
-            except psycopg.Error:  # one statement's fault: each runs again, alone
+            except psycopg.Error:  # the server's verdict: rolled back; each runs again, alone
                 for waiting in group:
                     await self._alone(waiting)
                 return
             for waiting, row in zip(group, rows, strict=True):
                 if not waiting.answer.done():
                     waiting.answer.set_result(row)
-        except BaseException as exc:  # never leave a request waiting for ever
+        except Exception as exc:  # never leave a request waiting for ever
+            _fail(group, exc)
+        except BaseException as exc:
             _fail(group, exc)
             raise
 

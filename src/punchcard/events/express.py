@@ -167,7 +167,7 @@ class AsyncLane:
         if loop is not self._loop or self._opened is None or self._groups is None:
             return False
         try:
-            await self._opened
+            await asyncio.shield(self._opened)  # one cancelled request must not cancel the opening
             return await self._groups.execute(sql, params, order)
         except psycopg.Error as exc:
             lost = isinstance(exc, psycopg.OperationalError)

@@ -31,6 +31,7 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, abc, pq
+from psycopg.abc import Buffer
 from psycopg.adapt import PyFormat, Transformer
 
 Row = tuple[Any, ...] | None
@@ -39,25 +40,40 @@ MOST_PREPARED = 512  # statement shapes kept prepared per connection
 _OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 
 
+class InDoubt(psycopg.OperationalError):
+    """The statements may have reached the server, but no verdict came back (the connection
+    broke, or the wait was cancelled): whether they committed is unknown. Every other error
+    run_together raises is the server's own answer, after which nothing was committed."""
+
+
 async def run_together(
     conn: AsyncConnection[Any], statements: Sequence[tuple[str, Sequence[Any]]]
 ) -> list[Row]:
     """Each statement's first row (None if it gave none), all committed together; or the
-    first statement's error as psycopg raises it, with nothing committed. The connection must
-    be idle and in autocommit. If anything else goes wrong mid-way (a cancelled request, a
-    broken socket), the connection is closed: its state is unknown, and the pool replaces it."""
+    first error as psycopg raises it, with nothing committed. The connection must be idle and
+    in autocommit. A parameter that cannot be sent fails before anything is. If anything
+    goes wrong once sending has begun, short of the server's answer, the connection is closed
+    (its state is unknown, and the pool replaces it) and InDoubt is raised; a cancellation
+    stays a cancellation."""
+    transformer: abc.Transformer = Transformer(conn)
+    dumped = [
+        (sql, transformer.dump_sequence(params, [PyFormat.TEXT] * len(params)))
+        for sql, params in statements
+    ]
     pgconn = conn.pgconn
     prepared = _prepared.get(conn)
     if prepared is None:
         prepared = _prepared[conn] = _Prepared()
-    transformer: abc.Transformer = Transformer(conn)
-    pgconn.enter_pipeline_mode()
     try:
-        sent = _send(pgconn, transformer, prepared, statements)
+        pgconn.enter_pipeline_mode()
+        sent = _send(pgconn, prepared, dumped)
         pgconn.pipeline_sync()
         await _flush(pgconn)
         results = await _collect(pgconn)
         pgconn.exit_pipeline_mode()
+    except Exception as exc:
+        await conn.close()
+        raise InDoubt(f"no answer from the server: {exc}") from exc
     except BaseException:
         await conn.close()
         raise
@@ -87,14 +103,12 @@ Sent = str | None  # per message: a Parse (its statement) or an execution (None)
 
 def _send(
     pgconn: pq.abc.PGconn,
-    transformer: abc.Transformer,
     prepared: _Prepared,
-    statements: Sequence[tuple[str, Sequence[Any]]],
+    statements: Sequence[tuple[str, Sequence[Buffer | None]]],
 ) -> list[Sent]:
     """Queue every statement, preparing those not prepared yet; what was sent, in order."""
     sent: list[Sent] = []
-    for sql, params in statements:
-        values = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
+    for sql, values in statements:
         name = prepared.names.get(sql)
         if name is None and (name := prepared.new(sql)) is not None:
             pgconn.send_prepare(name, sql.encode())
@@ -108,8 +122,11 @@ def _send(
 
 
 async def _flush(pgconn: pq.abc.PGconn) -> None:
-    while pgconn.flush():  # 1: more to send, once the socket takes it
-        await _ready(pgconn, write=True)
+    """Send what libpq holds; while the socket will not take more, read what the server has
+    sent meanwhile (libpq's advice: the server may be waiting for us to read)."""
+    while pgconn.flush():  # 1: more to send
+        if await _ready(pgconn, write=True):
+            pgconn.consume_input()
 
 
 async def _collect(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
@@ -127,20 +144,25 @@ async def _collect(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
         pgconn.consume_input()
 
 
-async def _ready(pgconn: pq.abc.PGconn, *, write: bool) -> None:
+async def _ready(pgconn: pq.abc.PGconn, *, write: bool) -> bool:
+    """Wait until the socket can be read (or, with `write`, written); whether it can be read."""
     loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
+    ready: asyncio.Future[bool] = loop.create_future()
     fileno = pgconn.socket
 
-    def wake() -> None:
+    def wake(readable: bool) -> None:
         if not ready.done():
-            ready.set_result(None)
+            ready.set_result(readable)
 
-    (loop.add_writer if write else loop.add_reader)(fileno, wake)
+    loop.add_reader(fileno, wake, True)
+    if write:
+        loop.add_writer(fileno, wake, False)
     try:
-        await ready
+        return await ready
     finally:
-        (loop.remove_writer if write else loop.remove_reader)(fileno)
+        loop.remove_reader(fileno)
+        if write:
+            loop.remove_writer(fileno)
 
 
 def _rows(
@@ -150,20 +172,19 @@ def _rows(
     prepared: _Prepared,
     conn: AsyncConnection[Any],
 ) -> list[Row]:
+    """One row per statement; the first error among the results (the COMMIT's, at the Sync,
+    comes as one result more than the messages sent) is raised as psycopg's class for it."""
+    for what, result in zip(sent, results, strict=False):
+        if what is not None and result.status not in _OK:
+            prepared.names.pop(what, None)  # a Parse that failed or was skipped: no statement
+    failed = next((r for r in results if r.status not in _OK), None)
+    if failed is not None:
+        raise psycopg.errors.error_from_result(failed, encoding=conn.info.encoding)
     if len(results) != len(sent):
         raise psycopg.InternalError(f"{len(results)} results for {len(sent)} messages")
     rows: list[Row] = []
-    failed: pq.abc.PGresult | None = None
     for what, result in zip(sent, results, strict=True):
-        ok = result.status in _OK
-        if what is not None:  # a Parse: keep its name only if the server made the statement
-            if not ok:
-                prepared.names.pop(what, None)
-        elif ok and failed is None:
+        if what is None:
             transformer.set_pgresult(result)
             rows.append(transformer.load_row(0, tuple) if result.ntuples else None)
-        if not ok and failed is None:
-            failed = result
-    if failed is not None:
-        raise psycopg.errors.error_from_result(failed, encoding=conn.info.encoding)
     return rows
