@@ -62,7 +62,7 @@ from punchcard.programs.domain import ProgramSettings
 from punchcard.rules.domain import RuleSet, evaluate
 from punchcard.rules.service import RulesInForce
 
-BLOCK = 200  # ids drawn from a sequence at a time
+BLOCK = 2000  # ids drawn from a sequence at a time: each draw stalls the worker's loop
 GROUP_LANES = 1  # commit groups in flight per worker
 GROUP_MOST = 32  # statements in one commit group at most
 
