@@ -100,8 +100,7 @@ def _with_pool(
 
 def test_statements_sent_together_commit_together_and_answer_in_python_types(url: str) -> None:
     async def main() -> list[Any]:
-        conn = await _connect(url)
-        try:
+        async with await _connect(url) as conn:
             return await run_together(
                 conn,
                 [
@@ -114,8 +113,6 @@ def test_statements_sent_together_commit_together_and_answer_in_python_types(url
                     ("SELECT 1 WHERE false", []),
                 ],
             )
-        finally:
-            await conn.close()
 
     rows = _run(main())
     first, second, third, nothing = rows
@@ -132,15 +129,12 @@ def test_statements_sent_together_commit_together_and_answer_in_python_types(url
 
 def test_one_failing_statement_commits_nothing_and_raises_its_own_error(url: str) -> None:
     async def main() -> list[Any]:
-        conn = await _connect(url)
-        try:
+        async with await _connect(url) as conn:
             with pytest.raises(psycopg.errors.UniqueViolation):
                 await run_together(conn, [(LOG, [1, "a"]), (LOG, [2, "a"]), (LOG, [3, "c"])])
             # the connection is idle and whole again: the same prepared statement still works
             assert conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
             return await run_together(conn, [(LOG, [4, "d"])])
-        finally:
-            await conn.close()
 
     (row,) = _run(main())
     assert row is not None
@@ -149,16 +143,13 @@ def test_one_failing_statement_commits_nothing_and_raises_its_own_error(url: str
 
 def test_statements_are_prepared_once_per_connection(url: str) -> None:
     async def main() -> list[str]:
-        conn = await _connect(url)
-        try:
+        async with await _connect(url) as conn:
             for n in range(3):
                 await run_together(conn, [(LOG, [n, f"n{n}"]), (LOG, [n, f"m{n}"])])
             cur = await conn.execute(
                 "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'pc\\_%'"
             )
             return [r[0] for r in await cur.fetchall()]
-        finally:
-            await conn.close()
 
     assert _run(main()) == [LOG]
     assert len(_notes(url)) == 6
@@ -168,8 +159,7 @@ def test_a_statement_that_does_not_prepare_fails_alone_and_leaves_no_name(url: s
     bad = "SELEC nonsense"
 
     async def main() -> None:
-        conn = await _connect(url)
-        try:
+        async with await _connect(url) as conn:
             with pytest.raises(psycopg.errors.SyntaxError):
                 await run_together(conn, [(bad, []), (LOG, [1, "a"])])
             prepared = pipeline._prepared[conn]
@@ -178,8 +168,6 @@ def test_a_statement_that_does_not_prepare_fails_alone_and_leaves_no_name(url: s
             await run_together(conn, [(LOG, [1, "b"])])
             with pytest.raises(psycopg.errors.SyntaxError):  # and again: not a stale name
                 await run_together(conn, [(bad, [])])
-        finally:
-            await conn.close()
 
     _run(main())
     assert _notes(url) == ["b"]
@@ -191,13 +179,10 @@ def test_past_the_prepared_limit_statements_run_unprepared(
     monkeypatch.setattr(pipeline, "MOST_PREPARED", 1)
 
     async def main() -> list[Any]:
-        conn = await _connect(url)
-        try:
+        async with await _connect(url) as conn:
             first = await run_together(conn, [(LOG, [1, "a"])])
             other = "INSERT INTO log (member, note) VALUES ($1, $2) RETURNING note"
             return first + await run_together(conn, [(other, [2, "b"]), (other, [3, "c"])])
-        finally:
-            await conn.close()
 
     rows = _run(main())
     assert [r[0] for r in rows[1:] if r] == ["b", "c"]
@@ -223,13 +208,10 @@ def test_a_failed_commit_raises_the_servers_error(url: str) -> None:
     later = "INSERT INTO later (k, member) VALUES ($1, $2) RETURNING k"
 
     async def main() -> None:
-        conn = await _connect(url)
-        try:
+        async with await _connect(url) as conn:
             with pytest.raises(psycopg.errors.UniqueViolation):
                 await run_together(conn, [(later, [1, 1]), (later, [1, 2])])
             assert not conn.closed
-        finally:
-            await conn.close()
 
     _run(main())
     with psycopg.connect(url) as check:
@@ -238,14 +220,11 @@ def test_a_failed_commit_raises_the_servers_error(url: str) -> None:
 
 def test_a_parameter_that_cannot_be_sent_fails_before_anything_is(url: str) -> None:
     async def main() -> None:
-        conn = await _connect(url)
-        try:
+        async with await _connect(url) as conn:
             with pytest.raises(psycopg.DataError):
                 await run_together(conn, [(LOG, [1, "a"]), (LOG, [2, "nul\x00"])])
             assert not conn.closed  # nothing was sent: the connection and its statements stay
             await run_together(conn, [(LOG, [3, "c"])])
-        finally:
-            await conn.close()
 
     _run(main())
     assert _notes(url) == ["c"]
