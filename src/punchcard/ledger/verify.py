@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from punchcard.ledger import references
 from punchcard.ledger.domain import CREDIT_KINDS, Account, transaction_digest
 from punchcard.models import Balance, LedgerTransaction, Lot, LotEntry, PendingCredit, Posting
 
@@ -55,6 +56,7 @@ def verify(session: Session, program_id: int | None = None) -> Report:
         *_digests(session, program_id),
         *_balances(session, program_id),
         *_lots(session, program_id),
+        *(Violation(name, text) for name, text in references.check(session, program_id)),
     ]
     transactions = session.execute(
         _scoped(

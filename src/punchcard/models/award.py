@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -19,12 +19,11 @@ class Award(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
-    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
-    transaction_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("ledger_transactions.id"), nullable=True
-    )
+    # no foreign keys: `ledger verify` checks these references (migration a7d2c9e4f613)
+    program_id: Mapped[int] = mapped_column(BigId)
+    member_id: Mapped[int] = mapped_column(BigId)
+    event_id: Mapped[int] = mapped_column(BigId)
+    transaction_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     rule_id: Mapped[str] = mapped_column(String(64))
     rule_version: Mapped[int] = mapped_column(Integer)
     effect: Mapped[str] = mapped_column(String(20))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -20,17 +20,16 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
+    # no foreign keys: `ledger verify` checks these references (migration a7d2c9e4f613)
+    program_id: Mapped[int] = mapped_column(BigId)
     source_id: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(100))
-    member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"), nullable=True)
+    member_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     channel: Mapped[str] = mapped_column(String(10))
     store_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     data: Mapped[str] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     explanation: Mapped[str | None] = mapped_column(Text, nullable=True)
-    transaction_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("ledger_transactions.id"), nullable=True
-    )
+    transaction_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

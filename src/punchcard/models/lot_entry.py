@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index
+from sqlalchemy import BigInteger, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -17,8 +17,9 @@ class LotEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
-    transaction_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_transactions.id"))
-    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lots.id"))
+    # no foreign keys: `ledger verify` checks these references (migration a7d2c9e4f613)
+    program_id: Mapped[int] = mapped_column(BigId)
+    member_id: Mapped[int] = mapped_column(BigId)
+    transaction_id: Mapped[int] = mapped_column(BigId)
+    lot_id: Mapped[int] = mapped_column(BigId)
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, PrimaryKeyConstraint, String, Text
+from sqlalchemy import Index, Numeric, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -19,13 +19,12 @@ class Order(Base):
         Index("ix_orders_member", "member_id", "placed_at"),
     )
 
-    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
+    # no foreign keys: `ledger verify` checks these references (migration a7d2c9e4f613)
+    program_id: Mapped[int] = mapped_column(BigId)
     order_id: Mapped[str] = mapped_column(String(200))
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
-    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
-    transaction_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("ledger_transactions.id"), nullable=True
-    )
+    member_id: Mapped[int] = mapped_column(BigId)
+    event_id: Mapped[int] = mapped_column(BigId)
+    transaction_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     lines: Mapped[str] = mapped_column(Text)

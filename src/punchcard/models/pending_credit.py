@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -22,13 +22,12 @@ class PendingCredit(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
-    transaction_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_transactions.id"))
+    # no foreign keys: `ledger verify` checks these references (migration a7d2c9e4f613)
+    program_id: Mapped[int] = mapped_column(BigId)
+    member_id: Mapped[int] = mapped_column(BigId)
+    transaction_id: Mapped[int] = mapped_column(BigId)
     points: Mapped[int] = mapped_column(BigInteger)
     remaining: Mapped[int] = mapped_column(BigInteger)
     release_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10))
-    resolved_transaction_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("ledger_transactions.id"), nullable=True
-    )
+    resolved_transaction_id: Mapped[int | None] = mapped_column(BigId, nullable=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from punchcard.models.base import Base
@@ -17,8 +17,9 @@ class Posting(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))
-    transaction_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_transactions.id"))
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"))
+    # no foreign keys: `ledger verify` checks these references (migration a7d2c9e4f613)
+    program_id: Mapped[int] = mapped_column(BigId)
+    transaction_id: Mapped[int] = mapped_column(BigId)
+    member_id: Mapped[int] = mapped_column(BigId)
     account: Mapped[str] = mapped_column(String(30))
     amount: Mapped[int] = mapped_column(BigInteger)
