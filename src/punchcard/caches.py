@@ -9,11 +9,13 @@ One `Caches` belongs to one `Database`, so two databases in one process never sh
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from cachetools import LRUCache, TTLCache
+from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 _MISSING = object()
@@ -27,6 +29,8 @@ class Caches:
         self._entries: TTLCache[Hashable, Any] = TTLCache(maxsize=50_000, ttl=ttl)
         # Member ids never change, so they need no expiry: (program, external id) -> id.
         self._members: LRUCache[tuple[int, str], int] = LRUCache(maxsize=100_000)
+        # loads under way for coroutines, by event loop and key (see `once`)
+        self._flights: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Future[Any]] = {}
 
     def member_id(self, program_id: int, external_id: str) -> int | None:
         with self._lock:
@@ -49,6 +53,35 @@ class Caches:
         with self._lock:
             self._entries[key] = value
         return value
+
+    async def get_async(self, key: Hashable, load: Callable[[], T]) -> T:
+        """`get` for coroutines: the cached value at once, or one load in the thread pool
+        shared by every request that misses the entry meanwhile (`once`)."""
+        found, value = self.peek(key)
+        if found:
+            return value  # type: ignore[no-any-return]
+        return await self.once(key, lambda: self.get(key, load))
+
+    async def once(self, key: Hashable, call: Callable[[], T]) -> T:
+        """`call()` in the thread pool, run once for all the coroutines of this event loop that
+        ask for `key` while it runs; nothing is kept afterwards. When entries expire, every
+        request a worker has in flight misses them at the same moment: each used to reload
+        them, a herd of identical queries every TTL competing with the requests themselves.
+        A caller cancelled meanwhile leaves the call running for the others."""
+        loop = asyncio.get_running_loop()
+        slot = (loop, key)
+        flight = self._flights.get(slot)
+        if flight is None:
+            flight = loop.create_task(run_in_threadpool(call))
+            self._flights[slot] = flight
+            flight.add_done_callback(lambda done: self._landed(slot, done))
+        return await asyncio.shield(flight)
+
+    def _landed(self, slot: tuple[asyncio.AbstractEventLoop, Hashable], done: Any) -> None:
+        if self._flights.get(slot) is done:
+            del self._flights[slot]
+        if not done.cancelled():
+            done.exception()  # retrieved: its waiters, if any are left, raise it themselves
 
     def peek(self, key: Hashable) -> tuple[bool, Any]:
         """(found, value) without loading: for async callers, which load in a thread."""

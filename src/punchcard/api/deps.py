@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from punchcard.db import Database
 from punchcard.errors import AuthError, ForbiddenError
@@ -50,11 +49,7 @@ async def caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("send the program's API key as `Authorization: Bearer <key>`")
     key = ("key", sha256_hex(credentials.credentials))
-    found, identity = db.caches.peek(key)
-    if not found:
-        identity = await run_in_threadpool(
-            db.caches.get, key, lambda: _authenticate(db, credentials)
-        )
+    identity = await db.caches.get_async(key, lambda: _authenticate(db, credentials))
     if identity is None:
         raise AuthError("unknown or revoked API key")
     return Caller(identity.program_id, identity.key_id, identity.scopes)

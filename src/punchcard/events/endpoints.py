@@ -132,8 +132,10 @@ async def express_answer(
     found_tiers, policy = db.caches.peek(("tiers", who.program_id))
     found_engaged, engaged = db.caches.peek(("engagement", who.program_id))
     if not (found_program and found_rules and found_tiers and found_engaged):
-        # once per TTL, in one trip to the thread pool
-        program, current, policy, engaged = await run_in_threadpool(_settings, db, who.program_id)
+        # once per TTL, in one trip to the thread pool for all the requests that missed them
+        program, current, policy, engaged = await db.caches.once(
+            ("settings", who.program_id), lambda: _settings(db, who.program_id)
+        )
     if policy is not None or engaged:
         return None  # tiers and engagement features are decided on the careful path
     found = _lane(db, who, body, current)
