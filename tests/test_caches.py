@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -89,19 +90,57 @@ def test_keys_load_apart_and_nothing_is_kept_by_once() -> None:
 def test_a_failed_load_reaches_every_waiter_and_the_next_ask_loads_again() -> None:
     caches, gate = Caches(), Gate(RuntimeError("database down"))
 
-    async def main() -> list[BaseException | object]:
+    async def main() -> tuple[list[BaseException | object], object]:
         asks = [asyncio.ensure_future(caches.get_async("k", gate)) for _ in range(5)]
         await _until(gate.entered)
         await asyncio.sleep(0.05)
         gate.opened.set()
-        return await asyncio.gather(*asks, return_exceptions=True)
+        outcomes = await asyncio.gather(*asks, return_exceptions=True)
+        gate.value = "back"
+        return outcomes, await caches.get_async("k", gate)  # the same loop: a new load
 
-    outcomes = _run(main)
+    outcomes, later = _run(main)
     assert [str(o) for o in outcomes] == ["database down"] * 5
-    assert gate.calls == 1
-    gate.value = "back"
-    assert _run(lambda: caches.get_async("k", gate)) == "back"
+    assert later == "back"
     assert gate.calls == 2
+
+
+def test_a_request_after_a_forget_never_gets_what_was_loaded_before_it() -> None:
+    """A key revoked (or a program changed) through this process applies at once: the load
+    under way when it was forgotten is neither shared with later requests nor kept."""
+    caches, before, after = Caches(), Gate("old"), Gate("new")
+    after.opened.set()
+
+    async def main() -> tuple[object, object]:
+        early = asyncio.ensure_future(caches.get_async("k", before))
+        await _until(before.entered)
+        caches.forget("k")
+        late = await caches.get_async("k", after)
+        before.opened.set()
+        return await early, late
+
+    assert _run(main) == ("old", "new")
+    assert (before.calls, after.calls) == (1, 1)
+    assert caches.peek("k") == (True, "new")
+
+
+def test_with_the_cache_off_every_request_reads_for_itself() -> None:
+    caches, gate = Caches(ttl_seconds=0), Gate()
+
+    async def main() -> list[object]:
+        asks = [
+            asyncio.ensure_future(caches.get_async("k", gate)),
+            asyncio.ensure_future(caches.once("c", gate)),
+            asyncio.ensure_future(caches.once("c", gate)),
+        ]
+        deadline = time.monotonic() + WAIT
+        while gate.calls < 3 and time.monotonic() < deadline:  # shared loads never get there
+            await asyncio.sleep(0.01)
+        gate.opened.set()
+        return await asyncio.gather(*asks)
+
+    assert _run(main) == ["loaded"] * 3
+    assert gate.calls == 3
 
 
 def test_a_cancelled_request_leaves_the_load_to_the_others() -> None:

@@ -15,12 +15,15 @@ What the keys guarded is still guarded:
   together; `punchcard ledger verify` now also checks that every reference of these tables
   names an existing row of the same program and member (stronger than the keys, which did
   not compare program and member);
-- a parent deleted from under its rows: nothing deletes members, programs or journal rows
-  (erasure anonymises), and each member's balance row keeps its foreign keys to the member and
-  the program, so neither can be deleted while the member has a balance.
+- a parent deleted from under its rows: nothing in Punchcard deletes members, programs or
+  journal rows, and each member's balance row keeps its foreign keys to the member and the
+  program, so neither can be deleted while the member has a balance.
 
 The index on `reverses_id` becomes partial: only corrections have one, and every earn
 inserted a NULL into it.
+
+The downgrade creates the keys again, which PostgreSQL checks against every row: run
+`punchcard ledger verify` first, since a row it reports would make the downgrade fail.
 
 PostgreSQL only, like the keys' reordering before it: SQLite checks its keys in-process at a
 fraction of the cost, has no express lane, and changes a table's keys only by rebuilding it,

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 _MISSING = object()
+Slot = tuple[asyncio.AbstractEventLoop, Hashable, int]
 
 
 class Caches:
@@ -29,8 +30,11 @@ class Caches:
         self._entries: TTLCache[Hashable, Any] = TTLCache(maxsize=50_000, ttl=ttl)
         # Member ids never change, so they need no expiry: (program, external id) -> id.
         self._members: LRUCache[tuple[int, str], int] = LRUCache(maxsize=100_000)
-        # loads under way for coroutines, by event loop and key (see `once`)
-        self._flights: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Future[Any]] = {}
+        # Bumped by every `forget`: a load begun before a change is neither kept nor shared
+        # with a request that comes after it.
+        self._generation = 0
+        # loads under way for coroutines, by event loop, call and generation (see `_shared`)
+        self._flights: dict[Slot, asyncio.Future[Any]] = {}
 
     def member_id(self, program_id: int, external_id: str) -> int | None:
         with self._lock:
@@ -41,35 +45,48 @@ class Caches:
             self._members[(program_id, external_id)] = member_id
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
-        """The cached value, or `load()` stored for next time. Two threads missing together
-        both load: harmless, and it keeps the lock out of the database round trip."""
+        """The cached value, or `load()` stored for next time, unless something was forgotten
+        meanwhile (the load may have read what the change replaced). Two threads missing
+        together both load: harmless, and it keeps the lock out of the database round trip."""
         if self._ttl <= 0:
             return load()
         with self._lock:
             found = self._entries.get(key, _MISSING)
+            generation = self._generation
         if found is not _MISSING:
             return found  # type: ignore[no-any-return]
         value = load()
         with self._lock:
-            self._entries[key] = value
+            if self._generation == generation:
+                self._entries[key] = value
         return value
 
     async def get_async(self, key: Hashable, load: Callable[[], T]) -> T:
         """`get` for coroutines: the cached value at once, or one load in the thread pool
-        shared by every request that misses the entry meanwhile (`once`)."""
+        shared by every request of this event loop that misses the entry meanwhile."""
         found, value = self.peek(key)
         if found:
             return value  # type: ignore[no-any-return]
-        return await self.once(key, lambda: self.get(key, load))
+        if self._ttl <= 0:  # nothing cached: each request reads for itself
+            return await run_in_threadpool(load)
+        return await self._shared(("entry", key), lambda: self.get(key, load))
 
     async def once(self, key: Hashable, call: Callable[[], T]) -> T:
-        """`call()` in the thread pool, run once for all the coroutines of this event loop that
-        ask for `key` while it runs; nothing is kept afterwards. When entries expire, every
-        request a worker has in flight misses them at the same moment: each used to reload
-        them, a herd of identical queries every TTL competing with the requests themselves.
-        A caller cancelled meanwhile leaves the call running for the others."""
+        """`call()` in the thread pool, run once for all the requests of this event loop that
+        ask for `key` while it runs; nothing is kept afterwards. For a call made of cached
+        loads (the express lane's settings): when they expire, a worker's requests all miss
+        them at the same moment."""
+        if self._ttl <= 0:
+            return await run_in_threadpool(call)
+        return await self._shared(("call", key), call)
+
+    async def _shared(self, name: Hashable, call: Callable[[], T]) -> T:
+        """When entries expire, every request a worker has in flight misses them together:
+        each used to reload them, a herd of identical queries every TTL competing with the
+        requests themselves. A request that comes after a `forget` starts a load of its own;
+        a request cancelled meanwhile leaves the load running for the others."""
         loop = asyncio.get_running_loop()
-        slot = (loop, key)
+        slot = (loop, name, self._generation)
         flight = self._flights.get(slot)
         if flight is None:
             flight = loop.create_task(run_in_threadpool(call))
@@ -77,7 +94,7 @@ class Caches:
             flight.add_done_callback(lambda done: self._landed(slot, done))
         return await asyncio.shield(flight)
 
-    def _landed(self, slot: tuple[asyncio.AbstractEventLoop, Hashable], done: Any) -> None:
+    def _landed(self, slot: Slot, done: Any) -> None:
         if self._flights.get(slot) is done:
             del self._flights[slot]
         if not done.cancelled():
@@ -94,9 +111,11 @@ class Caches:
     def forget(self, key: Hashable) -> None:
         with self._lock:
             self._entries.pop(key, None)
+            self._generation += 1
 
     def forget_kind(self, kind: str) -> None:
         """Drop every entry whose key is a tuple starting with `kind` (all API keys, say)."""
         with self._lock:
             for key in [k for k in self._entries if isinstance(k, tuple) and k[:1] == (kind,)]:
                 self._entries.pop(key, None)
+            self._generation += 1

@@ -22,7 +22,16 @@ from punchcard.members.domain import Channel
 from punchcard.programs.domain import ExpiryPolicy, ProgramSettings
 from punchcard.rules import service as rules
 from tests.conftest import START, Api, ProgramFactory
-from tests.events.test_events_api import event, line, order_data, post_event, send
+from tests.events.test_events_api import (
+    balance,
+    event,
+    line,
+    member_id_of,
+    order_data,
+    post_event,
+    send,
+    uid,
+)
 
 HOUR = timedelta(hours=1)
 BASE = {
@@ -397,3 +406,24 @@ def test_programs_without_tiers_keep_the_express_lane(
         sa_event.remove(db.engine, "before_cursor_execute", count)
     view = api.client.get(f"/v1/members/{result['member_id']}/tier", headers=api.headers())
     assert view.json()["tier"] == "Gold"
+
+
+def test_a_replay_sent_for_another_customer_never_maps_them_to_the_first(
+    api: Api, db: Database
+) -> None:
+    """An event id sent again names the customer of its first sending: the answer is that
+    event's stored result, with the first customer's member id. The process must not take it
+    as the second customer's id (the express lane once credited the second customer's next
+    orders to the first)."""
+    alice, bob = uid("alice"), uid("bob")
+    first = event("order.placed", order_data(line("a", 1, "10.00")), customer=alice)
+    sent = send(api, first)
+    again = send(api, {**first, "member": {"external_id": bob}})
+    assert again == sent  # a replay: the first result, nothing earned twice
+    later = send(api, event("order.placed", order_data(line("a", 2, "10.00")), customer=bob))
+    assert later["member_id"] != sent["member_id"]
+    assert member_id_of(api, bob) == later["member_id"]
+    assert balance(api, sent["member_id"])["available"] == 10
+    assert balance(api, later["member_id"])["available"] == 20
+    with db.reader() as session:
+        assert verify(session, api.program.id).ok

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -241,13 +240,10 @@ def _post_event(
             session.rollback()
         return 200, result
 
-    response = run_write(request, db, who, now, body, handler, idempotency_key)
-    external_id = body.member.external_id
-    if not dry_run and response.status_code == 200 and external_id is not None:
-        member_id = json.loads(bytes(response.body)).get("member_id")
-        if member_id is not None:  # the express lane will know this customer next time
-            db.caches.remember_member(who.program_id, external_id, member_id)
-    return response
+    # Nothing is learnt here for the member cache: the answer may be a replay, the stored
+    # result of an event first sent for another customer. The express lane learns a customer's
+    # id from its own statement, which looks the member up by this external id.
+    return run_write(request, db, who, now, body, handler, idempotency_key)
 
 
 @router.post("/v1/events/batch", response_model=BatchOut, responses=errors(400, 403, 409))
