@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
@@ -92,17 +93,39 @@ def db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Datab
         drop_pg_database(make_url(url).database or "")
 
 
+@contextmanager
+def own_database(backend: str, tmp: Path, label: str) -> Iterator[Database]:
+    """A new database without any schema, dropped (PostgreSQL) when the block ends."""
+    url = make_database_url(backend, tmp, f"{label}_{uuid.uuid4().hex[:8]}")
+    handle = open_database(url)
+    try:
+        yield handle
+    finally:
+        handle.dispose()
+        if backend == "postgresql":
+            drop_pg_database(make_url(url).database or "")
+
+
 @pytest.fixture
 def fresh_db(backend: str, tmp_path: Path) -> Iterator[Database]:
     """A database of the test's own, for tests that tamper with rows or count everything."""
-    label = f"fresh_{uuid.uuid4().hex[:8]}"
-    url = make_database_url(backend, tmp_path, label)
-    handle = open_database(url)
-    migrate.upgrade(handle.engine)
-    yield handle
-    handle.dispose()
-    if backend == "postgresql":
-        drop_pg_database(make_url(url).database or "")
+    with own_database(backend, tmp_path, "fresh") as handle:
+        migrate.upgrade(handle.engine)
+        yield handle
+
+
+@pytest.fixture
+def unmigrated_db(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A database of the test's own with no schema yet: for tests of a migration."""
+    with own_database(backend, tmp_path, "migrations") as handle:
+        yield handle
+
+
+def downgrade(db: Database, revision: str) -> None:
+    config = migrate.alembic_config()
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
 
 
 @pytest.fixture

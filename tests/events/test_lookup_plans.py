@@ -12,25 +12,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import UniqueConstraint, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from punchcard import migrate
-from punchcard.db import Database, open_database, session_scope
+from punchcard.db import Database, session_scope
 from punchcard.events import fastpath
 from punchcard.kit.clock import FixedClock
 from punchcard.models import Base
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ProgramSettings
 from punchcard.rules import service as rules
-from tests.conftest import drop_pg_database, make_database_url
+from tests.conftest import downgrade
 from tests.events.test_events_api import event, line, order_data
 from tests.events.test_fast_paths import _inputs
 
@@ -203,41 +200,32 @@ def test_the_models_match_the_postgresql_schema(db: Database, backend: str) -> N
 
 
 def test_a_database_with_members_upgrades_and_downgrades(
-    tmp_path: Path, backend: str, clock: FixedClock
+    unmigrated_db: Database, backend: str, clock: FixedClock
 ) -> None:
     """From the revision before, with members, balances and orders in place: on SQLite (left
     alone: rebuilding members under enforced foreign keys would fail) and on PostgreSQL (the
     keys reordered), and back."""
-    url = make_database_url(backend, tmp_path, f"keys_{uuid.uuid4().hex[:8]}")
-    db = open_database(url)
-    try:
-        migrate.upgrade(db.engine, BEFORE)
-        with session_scope(db.writer) as session:
-            program = programs.create_program(session, name="before", now=clock())
-        _earn(db, program, clock, ["a", "b", "a"])
-        migrate.upgrade(db.engine)
-        assert migrate.current_revision(db.engine) == migrate.head_revision()
-        _earn(db, program, clock, ["a", "c"])
-        config = migrate.alembic_config()
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, BEFORE)
-        assert migrate.current_revision(db.engine) == BEFORE
-        with db.reader() as session:
-            count = session.execute(text("SELECT count(*) FROM members")).scalar_one()
-            if backend == "postgresql":  # the keys as they were
-                back = set(
-                    session.execute(
-                        text(
-                            "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
-                            "WHERE indrelid::regclass::text = 'members'"
-                        )
-                    ).scalars()
-                )
-                assert any("(program_id, external_id)" in d for d in back), back
-                assert any("(email, program_id)" in d for d in back), back
-        assert count == 3
-    finally:
-        db.dispose()
-        if backend == "postgresql":
-            drop_pg_database(make_url(url).database or "")
+    db = unmigrated_db
+    migrate.upgrade(db.engine, BEFORE)
+    with session_scope(db.writer) as session:
+        program = programs.create_program(session, name="before", now=clock())
+    _earn(db, program, clock, ["a", "b", "a"])
+    migrate.upgrade(db.engine)
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
+    _earn(db, program, clock, ["a", "c"])
+    downgrade(db, BEFORE)
+    assert migrate.current_revision(db.engine) == BEFORE
+    with db.reader() as session:
+        count = session.execute(text("SELECT count(*) FROM members")).scalar_one()
+        if backend == "postgresql":  # the keys as they were
+            back = set(
+                session.execute(
+                    text(
+                        "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+                        "WHERE indrelid::regclass::text = 'members'"
+                    )
+                ).scalars()
+            )
+            assert any("(program_id, external_id)" in d for d in back), back
+            assert any("(email, program_id)" in d for d in back), back
+    assert count == 3

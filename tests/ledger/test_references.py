@@ -4,22 +4,18 @@ of another program or member, is reported with its table and column."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import BindParameter, Connection, bindparam, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from punchcard import migrate
-from punchcard.db import Database, open_database, session_scope
+from punchcard.db import Database, session_scope
 from punchcard.kit.clock import FixedClock
 from punchcard.ledger.references import REFERENCES, Reference
 from punchcard.ledger.tasks import run_ledger_jobs
@@ -27,7 +23,7 @@ from punchcard.ledger.verify import verify
 from punchcard.models.base import Base
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ProgramSettings
-from tests.conftest import Api, ProgramFactory, drop_pg_database, make_database_url
+from tests.conftest import Api, ProgramFactory, downgrade
 from tests.events.test_events_api import line, member_id_of, place, uid
 from tests.ledger.helpers import credit, enrol, reverse, spend
 
@@ -202,35 +198,25 @@ def _foreign_keys(db: Database) -> int:
 
 
 def test_a_database_with_a_journal_upgrades_and_downgrades(
-    tmp_path: Path, backend: str, clock: FixedClock
+    unmigrated_db: Database, backend: str, clock: FixedClock
 ) -> None:
     """From the revision before, with a journal in place, and back: the keys go on PostgreSQL
     (SQLite keeps them), and come back checked against the rows written meanwhile."""
-    url = make_database_url(backend, tmp_path, f"journal_{uuid.uuid4().hex[:8]}")
-    db = open_database(url)
-    try:
-        migrate.upgrade(db.engine, BEFORE)
-        with session_scope(db.writer) as session:
-            program = programs.create_program(session, name="before", now=clock())
-        member = enrol(db, program, clock())
-        credit(db, program, member, 50, clock())
-        before = _foreign_keys(db)
-        migrate.upgrade(db.engine)
-        after = _foreign_keys(db)
-        earned = credit(db, program, member, 20, clock())
-        reverse(db, program, member, earned, clock())
-        spend(db, program, member, 30, clock())
-        config = migrate.alembic_config()
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, BEFORE)
-        assert migrate.current_revision(db.engine) == BEFORE
-        assert _foreign_keys(db) == before
-        with db.reader() as session:
-            assert verify(session, program.id).ok
-    finally:
-        db.dispose()
-        if backend == "postgresql":
-            drop_pg_database(make_url(url).database or "")
-    assert before == 28
-    assert after == (28 if backend == "sqlite" else 0)
+    db = unmigrated_db
+    migrate.upgrade(db.engine, BEFORE)
+    with session_scope(db.writer) as session:
+        program = programs.create_program(session, name="before", now=clock())
+    member = enrol(db, program, clock())
+    credit(db, program, member, 50, clock())
+    before = _foreign_keys(db)
+    migrate.upgrade(db.engine)
+    after = _foreign_keys(db)
+    earned = credit(db, program, member, 20, clock())
+    reverse(db, program, member, earned, clock())
+    spend(db, program, member, 30, clock())
+    downgrade(db, BEFORE)
+    assert migrate.current_revision(db.engine) == BEFORE
+    assert (before, after) == (28, 28 if backend == "sqlite" else 0)
+    assert _foreign_keys(db) == before
+    with db.reader() as session:
+        assert verify(session, program.id).ok
