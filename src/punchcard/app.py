@@ -21,6 +21,7 @@ from punchcard.db import Database, open_database
 from punchcard.events.door import ExpressDoor
 from punchcard.events.endpoints import router as events_router
 from punchcard.events.express import AsyncLane, IdBlocks
+from punchcard.kit import heap
 from punchcard.kit.clock import Clock, utcnow
 from punchcard.leaderboards.endpoints import router as leaderboards_router
 from punchcard.ledger.endpoints import router as ledger_router
@@ -109,7 +110,9 @@ def app_from_env() -> FastAPI:
     settings = Settings()
     if settings.mail_transport == "log":
         show_mail_in_log()
-    return create_app(settings)
+    app = create_app(settings)
+    heap.settle()  # each worker process calls this factory once
+    return app
 
 
 def show_mail_in_log() -> None:

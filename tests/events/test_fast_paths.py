@@ -148,14 +148,20 @@ def _results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("rule_set", sorted(RULE_SETS))
 @pytest.mark.parametrize("pending_days", [0, 14])
+@pytest.mark.parametrize("plan_first", [False, True], ids=["locked", "planned_first"])
 def test_every_path_writes_what_the_general_path_writes(
     api: Api,
     db: Database,
     make_program: ProgramFactory,
     clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
     pending_days: int,
     rule_set: str,
+    plan_first: bool,
 ) -> None:
+    """`planned_first`: the batch is planned before its members are locked (PostgreSQL; on
+    SQLite the same as `locked`)."""
+    monkeypatch.setattr(fastpath, "OPTIMISTIC_FROM", 1 if plan_first else 10_000)
     bodies = _history()
     body = {"rules": RULE_SETS[rule_set]}
     assert api.client.put("/v1/rules", json=body, headers=api.headers()).status_code == 200

@@ -11,11 +11,13 @@ from pydantic import ValidationError
 
 from punchcard.cli import analytics, operations, programs, server
 from punchcard.cli.base import app
+from punchcard.kit import heap
 
 __all__ = ["analytics", "app", "main", "operations", "programs", "server"]
 
 
 def main() -> None:
+    heap.settle()  # the commands' modules are imported by now; the work has not started
     try:
         app()
     except KeyboardInterrupt:

@@ -53,6 +53,10 @@ from punchcard.tiers.domain import CENT, Held, Policy
 
 Outcome = dict[str, Any] | PunchcardError
 ORDER_REFUNDS = ("order.refunded", "order.cancelled")
+# From this many events a batch on PostgreSQL is planned before its members are locked, then
+# checked under the lock (`_basis`): two batches sharing members then wait for each other only
+# while writing, not while planning. Below it the plan is short and the second read not worth it.
+OPTIMISTIC_FROM = 50
 
 
 def eligible(rules: RuleSet, event: EventInput) -> bool:
@@ -92,10 +96,16 @@ def _read(
     events: list[EventInput],
     orders: list[str],
     policy: Policy | None = None,
+    *,
+    lock: bool = True,
+    draw: bool = True,
 ) -> _Known:
+    """`lock`: take the members' balance rows (PostgreSQL) before the other reads; `draw`:
+    draw ids for every event (a second read of the same batch has its ids already)."""
     ext = sorted({v for k, v in map(_ref, events) if k == "external_id"})
     by_id = sorted({int(v) for k, v in map(_ref, events) if k == "id"})
-    lock = " ORDER BY b.member_id FOR UPDATE OF b" if raw.postgres else " ORDER BY b.member_id"
+    order_by = " ORDER BY b.member_id"
+    lock_sql = order_by + (" FOR UPDATE OF b" if raw.postgres and lock else "")
     member_match = (
         f"(({raw.any_of('m.external_id')}) OR ({raw.any_of('m.id')}))"
         if by_id
@@ -107,7 +117,7 @@ def _read(
         locked = raw.cursor(
             "SELECT b.member_id, m.external_id, b.available, b.pending, b.debt "
             "FROM balances b JOIN members m ON m.id = b.member_id AND m.program_id = b.program_id "
-            f"WHERE b.program_id = ? AND {member_match}{lock}",
+            f"WHERE b.program_id = ? AND {member_match}{lock_sql}",
             [program_id, *member_params],
         )
         stored = raw.cursor(
@@ -125,10 +135,12 @@ def _read(
             f"WHERE m.program_id = ? AND {member_match}",
             [program_id, *member_params],
         )
-        ids = [raw.ids_cursor(table, n) for table in ("ledger_transactions", "events", "lots")]
+        tables = ("ledger_transactions", "events", "lots") if draw else ()
+        ids = [raw.ids_cursor(table, n) for table in tables]
         if policy is not None:  # one tier change per event; catch-ups draw more as needed
             held = tiers_repo.held_cursor(raw, program_id, member_match, member_params)
-            ids.append(raw.ids_cursor("tier_changes", n))
+            if draw:
+                ids.append(raw.ids_cursor("tier_changes", n))
     members: dict[tuple[str, str], int] = {}
     balances: dict[int, BalanceView] = {}
     for member_id, external_id, available, pending, debt in locked.fetchall():
@@ -136,7 +148,7 @@ def _read(
         members[("id", str(member_id))] = member_id
         balances[member_id] = BalanceView(int(available), int(pending), int(debt))
     first_orders = {int(m): raw.read_moment(t) for m, t in first.fetchall()}
-    tx_ids, event_ids, lot_ids = (raw.drawn_ids(cursor, n) for cursor in ids[:3])
+    tx_ids, event_ids, lot_ids = [raw.drawn_ids(cursor, n) for cursor in ids[:3]] or [[], [], []]
     known = _Known(
         members,
         balances,
@@ -149,7 +161,7 @@ def _read(
     )
     if policy is not None:
         known.held = tiers_repo.held_rows(raw, held)
-        known.change_ids = raw.drawn_ids(ids[3], n)
+        known.change_ids = raw.drawn_ids(ids[3], n) if draw else []
     return known
 
 
@@ -222,7 +234,8 @@ def ingest_many(
         except PunchcardError as exc:
             checked.append(exc)
     orders = sorted({c.order_id for c in checked if isinstance(c, OrderPlaced)})
-    known = _read(raw, program.id, events, orders, policy)
+    optimistic = raw.postgres and policy is None and len(events) >= OPTIMISTIC_FROM
+    known = _read(raw, program.id, events, orders, policy, lock=not optimistic)
     unknown = [  # events refused for their data enrol no one
         e
         for e, data in zip(events, checked, strict=True)
@@ -233,11 +246,22 @@ def ingest_many(
     ]
     if unknown and program.auto_enrol:
         _enrol(raw, program, unknown, now)
-        known = _read(raw, program.id, events, orders, policy)
+        known = _read(raw, program.id, events, orders, policy, lock=not optimistic)
     tiering = None
     if policy is not None:
         tiering = TierBatch(program.id, policy, known.held, now, iter(known.change_ids))
-    outcomes, written = _apply(raw, program, rules, events, checked, known, now, tiering)
+    history = _first_orders_matter(rules.rules, events, engaged)
+    basis = _basis(known, history)
+    outcomes, written, rows = _plan(raw, program, rules, events, checked, known, now, tiering)
+    if optimistic:
+        locked = _read(raw, program.id, events, orders, policy, draw=False)
+        if _basis(locked, history) != basis:  # another batch changed what the plan stood on: again
+            known = replace(locked, tx_ids=known.tx_ids, event_ids=known.event_ids,
+                            lot_ids=known.lot_ids)  # fmt: skip
+            outcomes, written, rows = _plan(
+                raw, program, rules, events, checked, known, now, tiering
+            )
+    _write(raw, program.id, rows, tiering)
     if written and engaged is None:
         engaged = engagement.configured(session, program.id)
     if written and engaged:
@@ -255,7 +279,30 @@ def ingest_many(
     return outcomes
 
 
-def _apply(
+def _first_orders_matter(rules: RuleSet, events: list[EventInput], engaged: Engaged | None) -> bool:
+    """Whether a member's first order can change what a batch writes: a rule for one of its
+    event types has a first-order condition, or engagement features (whose conditions may have
+    one) see the events."""
+    if engaged is None or engaged:
+        return True
+    types = {e.type for e in events}
+    return any(
+        r.conditions.first_order is not None for r in rules.rules if r.active and types & r.events
+    )
+
+
+def _basis(known: _Known, first_orders: bool) -> tuple[Any, ...]:
+    """What a batch's plan depends on of the database's state: which members exist, their
+    debt (a credit pays it first), the event ids and order ids already recorded, and, where
+    a condition looks at it, their first order. Balances otherwise change only by the
+    increments written, so another batch crediting the same member meanwhile leaves the plan
+    as good as it was."""
+    debts = {m: b.debt for m, b in known.balances.items()}
+    history = known.first_orders if first_orders else None
+    return (known.members, debts, history, known.results, known.orders)
+
+
+def _plan(
     raw: Raw,
     program: ProgramSettings,
     rules: RulesInForce,
@@ -264,8 +311,9 @@ def _apply(
     known: _Known,
     now: datetime,
     tiering: TierBatch | None = None,
-) -> tuple[list[Outcome], list[EventSeen]]:
-    """The outcomes, and what the engagement hooks are to see of each event written."""
+) -> tuple[list[Outcome], list[EventSeen], earnplan.EarnRows]:
+    """The outcomes, what the engagement hooks are to see of each event written, and the
+    rows to write. Writes nothing, and leaves `known` as it found it."""
     outcomes: list[Outcome | None] = [None] * len(events)
     seen: dict[str, int] = {}
     placed = set(known.orders)
@@ -301,7 +349,7 @@ def _apply(
     planner = earnplan.Planner(
         program,
         rules.version,
-        known.balances,
+        dict(known.balances),
         now,
         raw.moment,
         iter(known.tx_ids),
@@ -330,8 +378,7 @@ def _apply(
             earned = evaluation.total
             tiering.after(position, member_id, event.occurred_at, event.source_id, spent=spent,
                           earned=earned)  # fmt: skip
-    _write(raw, program.id, planner.rows, tiering)
-    return [_resolve(o, outcomes) for o in outcomes], written
+    return [_resolve(o, outcomes) for o in outcomes], written, planner.rows
 
 
 def _seen(

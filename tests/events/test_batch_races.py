@@ -1,0 +1,247 @@
+"""A batch on PostgreSQL is planned before its members are locked and checked under the lock
+(`fastpath._basis`): whatever another transaction commits in between, what the batch writes is
+what it would have written planned under the lock. Each case commits its change at that exact
+moment, from a second session, just before the batch takes its locks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from punchcard.db import Database, session_scope
+from punchcard.events import fastpath, service
+from punchcard.kit.clock import FixedClock
+from punchcard.ledger import service as ledger
+from punchcard.ledger.verify import verify
+from punchcard.members import service as members
+from punchcard.members.domain import Channel
+from punchcard.programs.domain import ProgramSettings
+from punchcard.rules import service as rules
+from punchcard.rules.schemas import parse_rule_set
+from tests.conftest import START, ProgramFactory
+from tests.events.test_events_api import event, line, order_data, uid
+from tests.events.test_fast_paths import BASE, REVIEW, WELCOME, _inputs
+
+HOUR = timedelta(hours=1)
+NO_FEATURES: frozenset[str] = frozenset()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite plans a batch under its single writer's lock: nothing can come between")
+
+
+class Reads:
+    """Every `_read` of the batch, and an action run (and committed) once, just before the
+    read that takes the locks after an optimistic plan."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[bool, bool]] = []
+        self.plans = 0
+        self.before_lock: Callable[[], object] | None = None
+        read, plan = fastpath._read, fastpath._plan
+
+        def spied_read(*args: Any, lock: bool = True, draw: bool = True) -> Any:
+            self.calls.append((lock, draw))
+            if lock and not draw and self.before_lock is not None:
+                action, self.before_lock = self.before_lock, None
+                action()
+            return read(*args, lock=lock, draw=draw)
+
+        def counted_plan(*args: Any) -> Any:
+            self.plans += 1
+            return plan(*args)
+
+        monkeypatch.setattr(fastpath, "_read", spied_read)
+        monkeypatch.setattr(fastpath, "_plan", counted_plan)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
+    monkeypatch.setattr(fastpath, "OPTIMISTIC_FROM", 2)
+    return Reads(monkeypatch)
+
+
+@contextmanager
+def _program(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, rule_bodies: list[Any]
+) -> Iterator[ProgramSettings]:
+    program = make_program()
+    with session_scope(db.writer) as session:
+        rules.replace(session, program_id=program.id, body={"rules": rule_bodies}, now=clock())
+    yield program
+    with db.reader() as session:
+        report = verify(session)
+    assert report.ok, report
+
+
+def _ingest(db: Database, program: ProgramSettings, bodies: list[dict[str, Any]]) -> Any:
+    with session_scope(db.writer) as session:
+        current = rules.in_force(session, program.id)
+        return fastpath.ingest_many(
+            session,
+            program=program,
+            rules=current,
+            events=_inputs(bodies),
+            now=START + 100 * HOUR,
+            tiers=None,
+            engaged=NO_FEATURES,
+        )
+
+
+def _elsewhere(db: Database, program: ProgramSettings, body: dict[str, Any]) -> dict[str, Any]:
+    """The same event sent through the one-by-one path, in a transaction of its own."""
+    with session_scope(db.writer) as session:
+        return service.ingest(
+            session, program=program, event=_inputs([body])[0], now=START + 100 * HOUR
+        )
+
+
+def _balance(db: Database, program: ProgramSettings, customer: str) -> tuple[int, int, int]:
+    with db.reader() as session:
+        row = session.execute(
+            text(
+                "SELECT b.available, b.pending, b.debt FROM balances b JOIN members m "
+                "ON m.id = b.member_id WHERE b.program_id = :p AND m.external_id = :e"
+            ),
+            {"p": program.id, "e": customer},
+        ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _order(customer: str, amount: str, at_hour: int = 10, **kw: Any) -> dict[str, Any]:
+    data = order_data(line("sku", 1, amount), order_id=kw.pop("order_id", None))
+    return event("order.placed", data, customer=customer, at=START + at_hour * HOUR, **kw)
+
+
+def _others(n: int = 3) -> list[dict[str, Any]]:
+    return [_order(uid("other"), "5.00") for _ in range(n)]
+
+
+def test_a_large_batch_plans_before_locking_and_a_small_one_after(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = Reads(monkeypatch)
+    with _program(db, make_program, clock, [BASE]) as program:
+        _ingest(db, program, _others(fastpath.OPTIMISTIC_FROM - 1))
+        assert spy.calls[0] == (True, True)  # below the threshold: locked from the first read
+        assert (False, False) not in spy.calls
+        assert (True, False) not in spy.calls
+        spy.calls.clear()
+        _ingest(db, program, _others(fastpath.OPTIMISTIC_FROM))
+        assert spy.calls[0] == (False, True)  # planned on an unlocked read...
+        assert spy.calls[-1] == (True, False)  # ...and checked under the lock, drawing no ids
+        assert spy.plans == 2  # nothing changed in between: one plan each
+
+
+def test_a_debt_that_appears_meanwhile_is_paid_first(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    with _program(db, make_program, clock, [BASE]) as program:
+        placed = _elsewhere(db, program, _order("owes", "40.00", at_hour=1))
+        with session_scope(db.writer) as session:
+            ledger.debit(
+                session,
+                program=program,
+                member_id=placed["member_id"],
+                points=40,
+                reason="gift",
+                now=START + 2 * HOUR,
+            )
+        cancel = event(
+            "order.cancelled",
+            {"order_id": placed["order_id"]},
+            customer="owes",
+            at=START + 3 * HOUR,
+        )
+        reads.before_lock = lambda: _elsewhere(db, program, cancel)
+        _ingest(db, program, [_order("owes", "25.00"), *_others()])
+        assert _balance(db, program, "owes") == (0, 0, 15)
+        assert reads.plans == 2  # planned again on what the lock found
+
+
+def test_an_event_recorded_meanwhile_is_answered_as_a_replay(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    with _program(db, make_program, clock, [BASE, REVIEW]) as program:
+        _elsewhere(db, program, _order("twice", "1.00", at_hour=1))  # a known member
+        body = event("review.submitted", {"rating": 5}, customer="twice", at=START + 10 * HOUR)
+        first: dict[str, Any] = {}
+        reads.before_lock = lambda: first.update(_elsewhere(db, program, body))
+        outcomes = _ingest(db, program, [body, *_others()])
+        assert outcomes[0] == first
+        assert _balance(db, program, "twice") == (21, 0, 0)
+
+
+def test_an_order_placed_meanwhile_under_another_event_id_is_refused(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    with _program(db, make_program, clock, [BASE]) as program:
+        _elsewhere(db, program, _order("shop", "1.00", at_hour=1))
+        body = _order("shop", "30.00")
+        other_id = dict(body, id=uid("evt"))
+        reads.before_lock = lambda: _elsewhere(db, program, other_id)
+        outcomes = _ingest(db, program, [body, *_others()])
+        assert outcomes[0].code == "order_exists"
+        assert all(isinstance(o, dict) for o in outcomes[1:])
+        assert _balance(db, program, "shop") == (31, 0, 0)
+
+
+def test_a_first_order_recorded_meanwhile_takes_the_welcome_bonus_away(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    with _program(db, make_program, clock, [BASE, WELCOME]) as program:
+        _elsewhere(db, program, event("review.submitted", {"rating": 5}, customer="newbie"))
+        earlier = _order("newbie", "10.00", at_hour=5)
+        reads.before_lock = lambda: _elsewhere(db, program, earlier)
+        outcomes = _ingest(db, program, [_order("newbie", "20.00", at_hour=10), *_others()])
+        assert outcomes[0]["points"]["awarded"] == 20  # no second welcome bonus
+        assert _balance(db, program, "newbie") == (10 + 50 + 20, 0, 0)
+
+
+def test_another_credit_meanwhile_keeps_the_plan_and_both_count(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    with _program(db, make_program, clock, [BASE]) as program:
+        _elsewhere(db, program, _order("busy", "1.00", at_hour=1))
+        reads.before_lock = lambda: _elsewhere(db, program, _order("busy", "7.00", at_hour=2))
+        _ingest(db, program, [_order("busy", "30.00"), *_others()])
+        assert _balance(db, program, "busy") == (38, 0, 0)
+        assert reads.plans == 1  # the balance moved by an increment: the plan still held
+
+
+def test_first_orders_matter_only_where_something_looks_at_them() -> None:
+    with_welcome = parse_rule_set({"rules": [BASE, WELCOME]})
+    without = parse_rule_set({"rules": [BASE]})
+    orders = _inputs([_order("x", "1.00")])
+    reviews = _inputs([event("review.submitted", {"rating": 5}, customer="x")])
+    assert fastpath._first_orders_matter(with_welcome, orders, NO_FEATURES)
+    assert not fastpath._first_orders_matter(with_welcome, reviews, NO_FEATURES)
+    assert not fastpath._first_orders_matter(without, orders, NO_FEATURES)
+    assert fastpath._first_orders_matter(without, orders, frozenset({"badges"}))
+    assert fastpath._first_orders_matter(without, orders, None)  # not known: assume they do
+
+
+def test_a_member_enrolled_meanwhile_gets_the_points(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    program = make_program(auto_enrol=False)
+    with session_scope(db.writer) as session:
+        rules.replace(session, program_id=program.id, body={"rules": [BASE]}, now=clock())
+
+    def enrol() -> None:
+        with session_scope(db.writer) as session:
+            members.enrol(
+                session, program_id=program.id, external_id="late", channel=Channel.WEB, now=clock()
+            )
+
+    reads.before_lock = enrol
+    outcomes = _ingest(db, program, [_order("late", "12.00"), _order("late", "3.00")])
+    assert all(isinstance(o, dict) for o in outcomes), outcomes
+    assert _balance(db, program, "late") == (15, 0, 0)
