@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -95,6 +96,15 @@ def import_orders_command(
     db: DbOption = None,
     program: ProgramOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Processes on PostgreSQL, customers dealt out among them (default: the CPU "
+            "count, at most 4); SQLite has one writer and always uses one.",
+        ),
+    ] = None,
 ) -> None:
     """Import order history through the program's rules; importing a file again adds nothing."""
     from rich.progress import Progress
@@ -118,6 +128,7 @@ def import_orders_command(
                 fmt=fmt,
                 now=utcnow(),
                 progress=lambda n: bar.advance(task, n),
+                workers=workers or min(os.cpu_count() or 1, 4),
             )
     if as_json:
         print(json.dumps(report.as_json()))

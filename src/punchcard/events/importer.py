@@ -32,6 +32,14 @@ class ImportReport:
         if len(self.examples) < 20:
             self.examples.append(f"line {line_no}: {reason}: {text}")
 
+    def absorb(self, other: ImportReport) -> None:
+        """Add up the report of another part of the same import (`importworkers`)."""
+        self.orders_read += other.orders_read
+        self.orders_imported += other.orders_imported
+        self.members_created += other.members_created
+        self.skipped.update(other.skipped)
+        self.examples = sorted(self.examples + other.examples, key=_line_of)[:20]
+
     def as_json(self) -> dict[str, object]:
         return {
             "orders_read": self.orders_read,
@@ -39,6 +47,10 @@ class ImportReport:
             "members_created": self.members_created,
             "skipped": dict(sorted(self.skipped.items())),
         }
+
+
+def _line_of(example: str) -> int:
+    return int(example.split(":", 1)[0].removeprefix("line "))
 
 
 def _event(row: OrderRow, fmt: str) -> service.EventInput:
@@ -56,7 +68,7 @@ def _event(row: OrderRow, fmt: str) -> service.EventInput:
     )
 
 
-def _members(db: Database, program_id: int) -> int:
+def members_of(db: Database, program_id: int) -> int:
     with db.reader() as session:
         return int(
             session.execute(
@@ -74,9 +86,25 @@ def import_orders(
     now: datetime,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> ImportReport:
+    """`workers`: processes to spread the customers over, on PostgreSQL (`importworkers`);
+    SQLite has one writer, and imports in this process whatever is asked."""
+    if workers > 1 and not db.is_sqlite:
+        from punchcard.events import importworkers
+
+        return importworkers.import_parallel(
+            db,
+            program_id=program_id,
+            rows=rows,
+            fmt=fmt,
+            now=now,
+            batch_size=batch_size,
+            progress=progress,
+            workers=workers,
+        )
     report = ImportReport()
-    before = _members(db, program_id)
+    before = members_of(db, program_id)
     batch: list[OrderRow] = []
     flushed = 0
     for item in rows:
@@ -86,20 +114,25 @@ def import_orders(
         else:
             batch.append(item)
         if len(batch) >= batch_size:
-            _flush(db, program_id, batch, fmt, now, report)
+            flush(db, program_id, batch, fmt, now, report)
             batch = []
             flushed += 1
-            if flushed in (1, 4, 10) or flushed % 20 == 0:
-                _refresh_statistics(db)
+            if refresh_due(flushed):
+                refresh_statistics(db)
         if progress is not None:
             progress(1)
     if batch:
-        _flush(db, program_id, batch, fmt, now, report)
-    report.members_created = _members(db, program_id) - before
+        flush(db, program_id, batch, fmt, now, report)
+    report.members_created = members_of(db, program_id) - before
     return report
 
 
-def _refresh_statistics(db: Database) -> None:
+def refresh_due(flushed: int) -> bool:
+    """After which batches the statistics are refreshed (`refresh_statistics`)."""
+    return flushed in (1, 4, 10) or flushed % 20 == 0
+
+
+def refresh_statistics(db: Database) -> None:
     """PostgreSQL plans by table statistics; a big import outgrows them long before autovacuum
     notices, and the lookups of later batches turn into scans. SQLite needs nothing."""
     if db.is_sqlite:
@@ -109,7 +142,7 @@ def _refresh_statistics(db: Database) -> None:
         conn.commit()
 
 
-def _flush(
+def flush(
     db: Database,
     program_id: int,
     batch: list[OrderRow],

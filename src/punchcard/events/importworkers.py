@@ -1,0 +1,166 @@
+"""An import spread over several processes, on PostgreSQL.
+
+An import's time is mostly Python planning each order, and one process uses one core. Here the
+rows are read once, dealt out by customer (every order of a customer goes to the same
+process, in file order, so each member's history is written in the order it happened and no
+two processes wait for the same member's lock), and each process imports its share in
+batches, exactly as `importer` does in one process, on its own connection.
+
+The processes are forked, so they start with the modules already imported and need no
+arguments sent over; the parent closes its connections first, so that no connection is shared
+across a fork. One order id given to two customers in different processes is the one thing
+they can collide on: the batch that loses the race is handed back and imported again at the
+end, in this process, where the order id is found taken and the row skipped as it would have
+been in one process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue as queues
+import zlib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from punchcard.db import Database
+from punchcard.errors import PunchcardError
+from punchcard.events import importer
+from punchcard.events.importer import ImportReport
+from punchcard.events.sources import OrderRow, Skip
+
+POLL_SECONDS = 0.5
+
+
+class ImportWorkerError(PunchcardError):
+    code = "import_failed"
+
+
+def part_of(external_id: str, parts: int) -> int:
+    """Which process takes a customer: stable across runs (not `hash`, which is salted)."""
+    return zlib.crc32(external_id.encode()) % parts
+
+
+def import_parallel(
+    db: Database,
+    *,
+    program_id: int,
+    rows: Iterable[OrderRow | Skip],
+    fmt: str,
+    now: datetime,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    workers: int,
+) -> ImportReport:
+    report = ImportReport()
+    before = importer.members_of(db, program_id)
+    parts: list[list[OrderRow]] = [[] for _ in range(workers)]
+    for item in rows:
+        report.orders_read += 1
+        if isinstance(item, Skip):
+            report.skip(item.reason, item.line_no, item.text)
+            if progress is not None:
+                progress(1)
+        else:
+            parts[part_of(item.external_id, workers)].append(item)
+    retries = _run(db, program_id, [p for p in parts if p], fmt, now, batch_size, progress, report)
+    for batch in retries:
+        importer.flush(db, program_id, batch, fmt, now, report)
+        if progress is not None:
+            progress(len(batch))
+    report.members_created = importer.members_of(db, program_id) - before
+    return report
+
+
+def _run(
+    db: Database,
+    program_id: int,
+    parts: list[list[OrderRow]],
+    fmt: str,
+    now: datetime,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    report: ImportReport,
+) -> list[list[OrderRow]]:
+    """Run one process per part; add up their reports; return the batches to import again."""
+    db.engine.dispose()  # no pooled connection may be inherited by a child
+    context = multiprocessing.get_context("fork")
+    inbox: Any = context.Queue()
+    processes = [
+        context.Process(
+            target=_work,
+            args=(index, db, program_id, part, fmt, now, batch_size, inbox),
+            daemon=True,
+        )
+        for index, part in enumerate(parts)
+    ]
+    for process in processes:
+        process.start()
+    finished: set[int] = set()
+    retries: list[list[OrderRow]] = []
+    failures: list[str] = []
+    try:
+        while len(finished) < len(processes):
+            try:
+                index, kind, value = inbox.get(timeout=POLL_SECONDS)
+            except queues.Empty:
+                for index, process in enumerate(processes):
+                    if index not in finished and process.exitcode not in (None, 0):
+                        finished.add(index)
+                        failures.append(f"import process {index} died ({process.exitcode})")
+                continue
+            if kind == "progress" and progress is not None:
+                progress(value)
+            elif kind == "retry":
+                retries.append(value)
+            elif kind == "done":
+                report.absorb(value)
+                finished.add(index)
+            elif kind == "failed":
+                failures.append(value)
+                finished.add(index)
+    finally:
+        for process in processes:
+            process.join(timeout=None if not failures else 5)
+            if process.is_alive():
+                process.kill()
+    if failures:
+        raise ImportWorkerError(
+            "; ".join(failures) + " (what the other processes imported is kept: "
+            "run the import again to finish it, it adds nothing twice)"
+        )
+    return retries
+
+
+def _work(
+    index: int,
+    db: Database,
+    program_id: int,
+    part: list[OrderRow],
+    fmt: str,
+    now: datetime,
+    batch_size: int,
+    outbox: Any,
+) -> None:
+    """One process's share, batch by batch, each batch its own transaction as in one process."""
+    try:
+        report = ImportReport()
+        for flushed, start in enumerate(range(0, len(part), batch_size), start=1):
+            batch = part[start : start + batch_size]
+            done = ImportReport()
+            try:
+                importer.flush(db, program_id, batch, fmt, now, done)
+            except IntegrityError:  # an order id another process took meanwhile
+                outbox.put((index, "retry", batch))
+                continue
+            report.absorb(done)
+            outbox.put((index, "progress", len(batch)))
+            if importer.refresh_due(flushed):
+                importer.refresh_statistics(db)
+        outbox.put((index, "done", report))
+    except Exception as exc:  # reported to the parent, which names it in one line
+        outbox.put((index, "failed", f"import process {index}: {type(exc).__name__}: {exc}"))
+    finally:
+        db.engine.dispose()

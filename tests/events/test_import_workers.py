@@ -1,0 +1,145 @@
+"""An import spread over processes (PostgreSQL) writes what one process writes, reports the
+same, takes an order id two processes share once, and stops with one clear error when a
+process fails. On SQLite any number of workers means one process."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from punchcard.cli import app
+from punchcard.db import Database, session_scope
+from punchcard.events import service
+from punchcard.events.importer import import_orders
+from punchcard.events.importworkers import ImportWorkerError, part_of
+from punchcard.events.sources import read
+from punchcard.ledger.verify import verify
+from punchcard.models import Order
+from punchcard.programs.domain import ExpiryPolicy
+from tests.conftest import ProgramFactory
+from tests.events.test_fast_paths import _inputs, _state
+from tests.events.test_import import SAMPLE
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_processes_write_what_one_process_writes(
+    db: Database, make_program: ProgramFactory
+) -> None:
+    settings = {"pending_days": 14, "expiry_policy": ExpiryPolicy.END_OF_YEAR, "expiry_value": 12}
+    one, many = make_program(**settings), make_program(**settings)
+    reports, advanced = {}, {}
+    for program, workers in ((one, 1), (many, 3)):
+        counted: list[int] = []
+        reports[workers] = import_orders(
+            db,
+            program_id=program.id,
+            rows=read(SAMPLE, "cdnow-sample"),
+            fmt="cdnow-sample",
+            now=NOW,
+            batch_size=500,  # several batches per process
+            progress=counted.append,
+            workers=workers,
+        )
+        advanced[workers] = sum(counted)
+    assert reports[3].as_json() == reports[1].as_json()
+    assert reports[3].as_json()["orders_read"] == 6919
+    assert reports[3].examples == reports[1].examples
+    assert advanced[3] == advanced[1] == 6919
+    assert _state(db, many.id) == _state(db, one.id)
+    with db.reader() as session:
+        assert verify(session, many.id).ok
+
+
+def test_customers_are_dealt_out_the_same_way_every_time() -> None:
+    parts = [part_of(f"{n:05d}", 3) for n in range(300)]
+    assert parts == [part_of(f"{n:05d}", 3) for n in range(300)]
+    assert set(parts) == {0, 1, 2}
+
+
+def _customers_in_two_parts() -> tuple[str, str]:
+    first = "c0"
+    second = next(f"c{n}" for n in range(1, 100) if part_of(f"c{n}", 2) != part_of(first, 2))
+    return first, second
+
+
+def test_an_order_id_two_processes_share_is_imported_once(
+    db: Database, make_program: ProgramFactory, tmp_path: Path, backend: str
+) -> None:
+    """Both processes reach the order id together: a transaction elsewhere holds it,
+    uncommitted, while they write, and commits once they wait for it."""
+    if backend != "postgresql":
+        pytest.skip("SQLite imports in one process: no two processes to collide")
+    program = make_program()
+    a, b = _customers_in_two_parts()
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "external_id,order_id,occurred_at,total,currency\n"
+        f"{a},dup,2026-03-01T10:00:00Z,10.00,EUR\n"
+        f"{b},dup,2026-03-01T11:00:00Z,20.00,EUR\n"
+        f"{a},a2,2026-03-02T10:00:00Z,5.00,EUR\n"
+        f"{b},b2,2026-03-02T10:00:00Z,6.00,EUR\n"
+    )
+    blocker = _inputs([_csv_event("elsewhere", "dup")])[0]
+    session_cm = session_scope(db.writer)
+    session = session_cm.__enter__()
+    service.ingest(session, program=program, event=blocker, now=NOW)  # holds "dup", uncommitted
+    timer = threading.Timer(2.0, lambda: session_cm.__exit__(None, None, None))
+    timer.start()
+    try:
+        report = import_orders(
+            db, program_id=program.id, rows=read(path, "csv"), fmt="csv", now=NOW, workers=2
+        )
+    finally:
+        timer.join()
+    assert report.orders_imported == 2
+    assert report.skipped == {"order_exists": 2}
+    with db.reader() as reader:
+        owners = reader.execute(
+            select(func.count()).select_from(Order).where(Order.program_id == program.id)
+        ).scalar_one()
+        assert owners == 3  # dup (elsewhere), a2, b2
+        assert verify(reader, program.id).ok
+
+
+def _csv_event(customer: str, order_id: str) -> dict[str, object]:
+    from tests.events.test_events_api import event, line, order_data
+
+    return event(
+        "order.placed",
+        order_data(line("sku", 1, "1.00"), order_id=order_id),
+        customer=customer,
+        at="2026-03-01T09:00:00Z",
+    )
+
+
+def test_a_failing_process_stops_the_import_with_one_clear_error(
+    db: Database, tmp_path: Path, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite imports in one process")
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "external_id,order_id,occurred_at,total,currency\n"
+        + "".join(f"c{n},o{n},2026-03-01T10:00:00Z,10.00,EUR\n" for n in range(10))
+    )
+    with pytest.raises(ImportWorkerError) as raised:
+        import_orders(db, program_id=10**9, rows=read(path, "csv"), fmt="csv", now=NOW, workers=2)
+    assert "import process" in raised.value.message
+    assert "run the import again" in raised.value.message
+    assert "\n" not in raised.value.message
+
+
+def test_the_cli_takes_a_number_of_workers(db: Database, make_program: ProgramFactory) -> None:
+    program = make_program()
+    args = ["import", "orders", str(SAMPLE), "--format", "cdnow-sample", "--db", db.url]
+    done = CliRunner().invoke(app, [*args, "--program", str(program.id), "--workers", "2"])
+    assert done.exit_code == 0, done.output
+    assert "imported 6911 orders" in done.output
+    refused = CliRunner().invoke(app, [*args, "--program", str(program.id), "--workers", "0"])
+    assert refused.exit_code == 2
