@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from punchcard.cli import app
 from punchcard.db import Database, session_scope
-from punchcard.events import service
+from punchcard.events import importworkers, service
 from punchcard.events.importer import import_orders
 from punchcard.events.importworkers import ImportWorkerError, part_of
 from punchcard.events.sources import read
@@ -29,8 +29,9 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def test_processes_write_what_one_process_writes(
-    db: Database, make_program: ProgramFactory
+    db: Database, make_program: ProgramFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(importworkers, "WINDOW", 2000)  # the file in four windows
     settings = {"pending_days": 14, "expiry_policy": ExpiryPolicy.END_OF_YEAR, "expiry_value": 12}
     one, many = make_program(**settings), make_program(**settings)
     reports, advanced = {}, {}
