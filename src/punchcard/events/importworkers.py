@@ -20,6 +20,7 @@ import multiprocessing
 import queue as queues
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,25 @@ def part_of(external_id: str, parts: int) -> int:
     return zlib.crc32(external_id.encode()) % parts
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What every process of one import shares (a forked child inherits it as it is)."""
+
+    db: Database
+    program_id: int
+    fmt: str
+    now: datetime
+    batch_size: int
+    progress: Callable[[int], None] | None
+
+    def advance(self, n: int) -> None:
+        if self.progress is not None:
+            self.progress(n)
+
+    def flush(self, batch: list[OrderRow], report: ImportReport) -> None:
+        importer.flush(self.db, self.program_id, batch, self.fmt, self.now, report)
+
+
 def import_parallel(
     db: Database,
     *,
@@ -58,6 +78,7 @@ def import_parallel(
     progress: Callable[[int], None] | None,
     workers: int,
 ) -> ImportReport:
+    job = _Job(db, program_id, fmt, now, batch_size, progress)
     report = ImportReport()
     before = importer.members_of(db, program_id)
     parts: list[list[OrderRow]] = [[] for _ in range(workers)]
@@ -66,86 +87,41 @@ def import_parallel(
         report.orders_read += 1
         if isinstance(item, Skip):
             report.skip(item.reason, item.line_no, item.text)
-            if progress is not None:
-                progress(1)
+            job.advance(1)
             continue
         parts[part_of(item.external_id, workers)].append(item)
         held += 1
         if held >= WINDOW:
-            _window(db, program_id, parts, fmt, now, batch_size, progress, report)
+            _window(job, parts, report)
             parts, held = [[] for _ in range(workers)], 0
-    _window(db, program_id, parts, fmt, now, batch_size, progress, report)
+    _window(job, parts, report)
     report.members_created = importer.members_of(db, program_id) - before
     return report
 
 
-def _window(
-    db: Database,
-    program_id: int,
-    parts: list[list[OrderRow]],
-    fmt: str,
-    now: datetime,
-    batch_size: int,
-    progress: Callable[[int], None] | None,
-    report: ImportReport,
-) -> None:
+def _window(job: _Job, parts: list[list[OrderRow]], report: ImportReport) -> None:
     """Import one window of the file: its parts in parallel, then what lost a race."""
-    retries = _run(db, program_id, [p for p in parts if p], fmt, now, batch_size, progress, report)
-    for batch in retries:
-        importer.flush(db, program_id, batch, fmt, now, report)
-        if progress is not None:
-            progress(len(batch))
+    for batch in _run(job, [p for p in parts if p], report):
+        job.flush(batch, report)
+        job.advance(len(batch))
 
 
-def _run(
-    db: Database,
-    program_id: int,
-    parts: list[list[OrderRow]],
-    fmt: str,
-    now: datetime,
-    batch_size: int,
-    progress: Callable[[int], None] | None,
-    report: ImportReport,
-) -> list[list[OrderRow]]:
+def _run(job: _Job, parts: list[list[OrderRow]], report: ImportReport) -> list[list[OrderRow]]:
     """Run one process per part; add up their reports; return the batches to import again."""
     if not parts:
         return []
-    db.engine.dispose()  # no pooled connection may be inherited by a child
+    job.db.engine.dispose()  # no pooled connection may be inherited by a child
     context = multiprocessing.get_context("fork")
     inbox: Any = context.Queue()
     processes = [
-        context.Process(
-            target=_work,
-            args=(index, db, program_id, part, fmt, now, batch_size, inbox),
-            daemon=True,
-        )
+        context.Process(target=_work, args=(index, job, part, inbox), daemon=True)
         for index, part in enumerate(parts)
     ]
     for process in processes:
         process.start()
-    finished: set[int] = set()
-    retries: list[list[OrderRow]] = []
     failures: list[str] = []
     try:
-        while len(finished) < len(processes):
-            try:
-                index, kind, value = inbox.get(timeout=POLL_SECONDS)
-            except queues.Empty:
-                for index, process in enumerate(processes):
-                    if index not in finished and process.exitcode not in (None, 0):
-                        finished.add(index)
-                        failures.append(f"import process {index} died ({process.exitcode})")
-                continue
-            if kind == "progress" and progress is not None:
-                progress(value)
-            elif kind == "retry":
-                retries.append(value)
-            elif kind == "done":
-                report.absorb(value)
-                finished.add(index)
-            elif kind == "failed":
-                failures.append(value)
-                finished.add(index)
+        retries = _collect(job, processes, inbox, report, failures)
     finally:
         for process in processes:
             process.join(timeout=None if not failures else 5)
@@ -159,33 +135,54 @@ def _run(
     return retries
 
 
-def _work(
-    index: int,
-    db: Database,
-    program_id: int,
-    part: list[OrderRow],
-    fmt: str,
-    now: datetime,
-    batch_size: int,
-    outbox: Any,
-) -> None:
+def _collect(
+    job: _Job, processes: list[Any], inbox: Any, report: ImportReport, failures: list[str]
+) -> list[list[OrderRow]]:
+    """The children's messages until each has finished (or died): progress goes to the
+    caller's bar, reports are added up, failures noted; returns the batches handed back."""
+    finished: set[int] = set()
+    retries: list[list[OrderRow]] = []
+    while len(finished) < len(processes):
+        try:
+            index, kind, value = inbox.get(timeout=POLL_SECONDS)
+        except queues.Empty:
+            for index, process in enumerate(processes):
+                if index not in finished and process.exitcode not in (None, 0):
+                    finished.add(index)
+                    failures.append(f"import process {index} died ({process.exitcode})")
+            continue
+        if kind == "progress":
+            job.advance(value)
+        elif kind == "retry":
+            retries.append(value)
+        elif kind == "done":
+            report.absorb(value)
+            finished.add(index)
+        elif kind == "failed":
+            failures.append(value)
+            finished.add(index)
+    return retries
+
+
+def _work(index: int, job: _Job, part: list[OrderRow], outbox: Any) -> None:
     """One process's share, batch by batch, each batch its own transaction as in one process."""
     try:
         report = ImportReport()
-        for flushed, start in enumerate(range(0, len(part), batch_size), start=1):
-            batch = part[start : start + batch_size]
+        size = job.batch_size
+        for flushed, start in enumerate(range(0, len(part), size), start=1):
+            batch = part[start : start + size]
             done = ImportReport()
             try:
-                importer.flush(db, program_id, batch, fmt, now, done)
+                job.flush(batch, done)
             except IntegrityError:  # an order id another process took meanwhile
                 outbox.put((index, "retry", batch))
                 continue
             report.absorb(done)
             outbox.put((index, "progress", len(batch)))
             if importer.refresh_due(flushed):
-                importer.refresh_statistics(db)
+                importer.refresh_statistics(job.db)
         outbox.put((index, "done", report))
     except Exception as exc:  # reported to the parent, which names it in one line
         outbox.put((index, "failed", f"import process {index}: {type(exc).__name__}: {exc}"))
     finally:
-        db.engine.dispose()
+        job.db.engine.dispose()

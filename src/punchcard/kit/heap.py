@@ -1,7 +1,7 @@
 """The garbage collector, set for a process that is about to serve or import.
 
 By the time a server worker or a CLI command starts its work, it holds a large heap that lives
-as long as the process: modules, pydantic validators, SQLAlchemy mappers, about a million
+as long as the process: modules, pydantic validators, SQLAlchemy mappers, some 160,000
 objects. Python's collector scans all of them again at every full collection, and a batch of
 1,000 events (or an import of 5,000 orders) allocates enough objects that survive until the
 answer to set off several full collections per call: py-spy put a quarter of a batch's time
@@ -20,10 +20,11 @@ YOUNG_THRESHOLD = 50_000  # Python's default is 700 allocations between young co
 
 
 def settle() -> None:
-    """Collect what start-up left behind, then freeze the rest; call once the process has
-    imported and built what it will keep, and never in a process that builds many apps
-    (a test run), whose frozen garbage would never be freed."""
-    gc.collect()
+    """Freeze the heap as it is; call once the process has imported and built what it will
+    keep, and never in a process that builds many apps (a test run), whose frozen garbage
+    would never be freed. No collection first: the collections that ran during the imports
+    leave next to nothing (0 to 85 unreachable objects, measured), and a full one costs 90 ms
+    of every command's start-up."""
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
