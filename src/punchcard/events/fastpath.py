@@ -13,6 +13,11 @@ A program with tiers also has its members' stored tiers read in step 1, and one 
 trip measures the qualifying metric of every event (`tiers.batch`); its tier rows go out with
 the others in step 3.
 
+A batch of `OPTIMISTIC_FROM` events or more on PostgreSQL (without tiers) takes step 1 without
+the lock, plans, then locks and reads again before step 3: one round trip more, so that two
+batches sharing members do not plan in turn. The plan stands unless what it depends on
+(`_basis`) changed meanwhile; then it is made again under the lock.
+
 Refunds, dry runs, custom event types, members given by card number, and rule sets whose
 rules for these events have caps or budgets (they need usage counted under lock) take the
 general path in `events.service`; both paths write the same rows.
