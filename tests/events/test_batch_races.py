@@ -1,5 +1,5 @@
 """A batch on PostgreSQL is planned before its members are locked and checked under the lock
-(`fastpath._basis`): whatever another transaction commits in between, what the batch writes is
+(`batchstate.basis`): whatever another transaction commits in between, what the batch writes is
 what it would have written planned under the lock. Each case commits its change at that exact
 moment, from a second session, just before the batch takes its locks."""
 
@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from punchcard.db import Database, session_scope
-from punchcard.events import fastpath, service
+from punchcard.events import batchstate, fastpath, service
 from punchcard.kit.clock import FixedClock
 from punchcard.ledger import service as ledger
 from punchcard.ledger.verify import verify
@@ -45,7 +45,7 @@ class Reads:
         self.calls: list[tuple[bool, bool]] = []
         self.plans = 0
         self.before_lock: Callable[[], object] | None = None
-        read, plan = fastpath._read, fastpath._plan
+        read, plan = batchstate.read, fastpath._plan
 
         def spied_read(*args: Any, lock: bool = True, draw: bool = True) -> Any:
             self.calls.append((lock, draw))
@@ -58,7 +58,7 @@ class Reads:
             self.plans += 1
             return plan(*args)
 
-        monkeypatch.setattr(fastpath, "_read", spied_read)
+        monkeypatch.setattr(batchstate, "read", spied_read)
         monkeypatch.setattr(fastpath, "_plan", counted_plan)
 
 
@@ -221,11 +221,11 @@ def test_first_orders_matter_only_where_something_looks_at_them() -> None:
     without = parse_rule_set({"rules": [BASE]})
     orders = _inputs([_order("x", "1.00")])
     reviews = _inputs([event("review.submitted", {"rating": 5}, customer="x")])
-    assert fastpath._first_orders_matter(with_welcome, orders, NO_FEATURES)
-    assert not fastpath._first_orders_matter(with_welcome, reviews, NO_FEATURES)
-    assert not fastpath._first_orders_matter(without, orders, NO_FEATURES)
-    assert fastpath._first_orders_matter(without, orders, frozenset({"badges"}))
-    assert fastpath._first_orders_matter(without, orders, None)  # not known: assume they do
+    assert batchstate.first_orders_matter(with_welcome, orders, NO_FEATURES)
+    assert not batchstate.first_orders_matter(with_welcome, reviews, NO_FEATURES)
+    assert not batchstate.first_orders_matter(without, orders, NO_FEATURES)
+    assert batchstate.first_orders_matter(without, orders, frozenset({"badges"}))
+    assert batchstate.first_orders_matter(without, orders, None)  # not known: assume they do
 
 
 def test_a_member_enrolled_meanwhile_gets_the_points(

@@ -31,7 +31,7 @@ from tests.conftest import downgrade
 from tests.events.test_events_api import event, line, order_data
 from tests.events.test_fast_paths import _inputs
 
-# The shapes of fastpath._read's statements. The driver sends its first executions with the
+# The shapes of batchstate.read's statements. The driver sends its first executions with the
 # values inlined into the plan (custom plans): the new program's id, which the statistics have
 # never seen, and a batch's worth of keys.
 LOOKUPS = {

@@ -16,7 +16,7 @@ the others in step 3.
 A batch of `OPTIMISTIC_FROM` events or more on PostgreSQL (without tiers) takes step 1 without
 the lock, plans, then locks and reads again before step 3: one round trip more, so that two
 batches sharing members do not plan in turn. The plan stands unless what it depends on
-(`_basis`) changed meanwhile; then it is made again under the lock.
+(`batchstate.basis`) changed meanwhile; then it is made again under the lock.
 
 Refunds, dry runs, custom event types, members given by card number, and rule sets whose
 rules for these events have caps or budgets (they need usage counted under lock) take the
@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -39,28 +39,29 @@ from punchcard.engagement import hooks as engagement
 from punchcard.engagement.context import EventSeen
 from punchcard.engagement.hooks import Engaged
 from punchcard.errors import PunchcardError
-from punchcard.events import earnplan
+from punchcard.events import batchstate, earnplan
+from punchcard.events.batchstate import Known, ref
 from punchcard.events.earnplan import Evaluated
 from punchcard.events.orders import OrderExistsError
 from punchcard.events.service import EventInput, EventMemberNotFoundError
 from punchcard.events.types import CUSTOM, OrderPlaced, check_data
-from punchcard.ledger.domain import MAX_POINTS, BalanceView
+from punchcard.ledger.domain import MAX_POINTS
 from punchcard.ledger.errors import InvalidPointsError
 from punchcard.members.domain import new_card_number, new_qr_token
 from punchcard.programs.domain import ProgramSettings
 from punchcard.rawsql import COPY_THRESHOLD, Raw
 from punchcard.rules.domain import Facts, RuleSet, evaluate
 from punchcard.rules.service import RulesInForce
-from punchcard.tiers import repository as tiers_repo
 from punchcard.tiers import service as tiers_service
 from punchcard.tiers.batch import TierBatch
-from punchcard.tiers.domain import CENT, Held, Policy
+from punchcard.tiers.domain import CENT, Policy
 
 Outcome = dict[str, Any] | PunchcardError
 ORDER_REFUNDS = ("order.refunded", "order.cancelled")
 # From this many events a batch on PostgreSQL is planned before its members are locked, then
-# checked under the lock (`_basis`): two batches sharing members then wait for each other only
-# while writing, not while planning. Below it the plan is short and the second read not worth it.
+# checked under the lock (`batchstate.basis`): two batches sharing members then wait for each
+# other only while writing, not while planning. Below it the plan is short and the second read
+# not worth it.
 OPTIMISTIC_FROM = 50
 
 
@@ -72,102 +73,6 @@ def eligible(rules: RuleSet, event: EventInput) -> bool:
     return not any(
         r.caps or r.budget is not None for r in rules.rules if r.active and event.type in r.events
     )
-
-
-@dataclass
-class _Known:
-    """What the database already holds about a batch, read after its members are locked."""
-
-    members: dict[tuple[str, str], int]  # ("external_id" | "id", value) -> member id
-    balances: dict[int, BalanceView]
-    results: dict[str, str]  # source id -> stored result
-    orders: set[str]
-    first_orders: dict[int, datetime]
-    tx_ids: list[int]
-    event_ids: list[int]
-    lot_ids: list[int]
-    held: dict[int, Held] = field(default_factory=dict)  # stored tiers (programs with tiers)
-    change_ids: list[int] = field(default_factory=list)
-
-
-def _ref(event: EventInput) -> tuple[str, str]:
-    ((kind, value),) = event.member.items()
-    return kind, str(value)
-
-
-def _read(
-    raw: Raw,
-    program_id: int,
-    events: list[EventInput],
-    orders: list[str],
-    policy: Policy | None = None,
-    *,
-    lock: bool = True,
-    draw: bool = True,
-) -> _Known:
-    """`lock`: take the members' balance rows (PostgreSQL) before the other reads; `draw`:
-    draw ids for every event (a second read of the same batch has its ids already)."""
-    ext = sorted({v for k, v in map(_ref, events) if k == "external_id"})
-    by_id = sorted({int(v) for k, v in map(_ref, events) if k == "id"})
-    order_by = " ORDER BY b.member_id"
-    lock_sql = order_by + (" FOR UPDATE OF b" if raw.postgres and lock else "")
-    member_match = (
-        f"(({raw.any_of('m.external_id')}) OR ({raw.any_of('m.id')}))"
-        if by_id
-        else raw.any_of("m.external_id")
-    )
-    member_params: list[Any] = [raw.listed(ext)] + ([raw.listed(by_id)] if by_id else [])
-    n = len(events)
-    with raw.pipeline():
-        locked = raw.cursor(
-            "SELECT b.member_id, m.external_id, b.available, b.pending, b.debt "
-            "FROM balances b JOIN members m ON m.id = b.member_id AND m.program_id = b.program_id "
-            f"WHERE b.program_id = ? AND {member_match}{lock_sql}",
-            [program_id, *member_params],
-        )
-        stored = raw.cursor(
-            "SELECT source_id, result FROM events WHERE program_id = ? AND "
-            + raw.any_of("source_id"),
-            (program_id, raw.listed([e.source_id for e in events])),
-        )
-        placed = raw.cursor(
-            "SELECT order_id FROM orders WHERE program_id = ? AND " + raw.any_of("order_id"),
-            (program_id, raw.listed(orders)),
-        )
-        first = raw.cursor(
-            "SELECT m.id, (SELECT min(o.placed_at) FROM orders o WHERE o.program_id = "
-            "m.program_id AND o.member_id = m.id) FROM members m "
-            f"WHERE m.program_id = ? AND {member_match}",
-            [program_id, *member_params],
-        )
-        tables = ("ledger_transactions", "events", "lots") if draw else ()
-        ids = [raw.ids_cursor(table, n) for table in tables]
-        if policy is not None:  # one tier change per event; catch-ups draw more as needed
-            held = tiers_repo.held_cursor(raw, program_id, member_match, member_params)
-            if draw:
-                ids.append(raw.ids_cursor("tier_changes", n))
-    members: dict[tuple[str, str], int] = {}
-    balances: dict[int, BalanceView] = {}
-    for member_id, external_id, available, pending, debt in locked.fetchall():
-        members[("external_id", external_id)] = member_id
-        members[("id", str(member_id))] = member_id
-        balances[member_id] = BalanceView(int(available), int(pending), int(debt))
-    first_orders = {int(m): raw.read_moment(t) for m, t in first.fetchall()}
-    tx_ids, event_ids, lot_ids = [raw.drawn_ids(cursor, n) for cursor in ids[:3]] or [[], [], []]
-    known = _Known(
-        members,
-        balances,
-        dict(stored.fetchall()),
-        {r[0] for r in placed.fetchall()},
-        {m: t for m, t in first_orders.items() if t is not None},
-        tx_ids,
-        event_ids,
-        lot_ids,
-    )
-    if policy is not None:
-        known.held = tiers_repo.held_rows(raw, held)
-        known.change_ids = raw.drawn_ids(ids[3], n) if draw else []
-    return known
 
 
 def _enrol(raw: Raw, program: ProgramSettings, events: list[EventInput], now: datetime) -> None:
@@ -190,7 +95,7 @@ def _insert_members(
 ) -> None:
     first_seen: dict[str, EventInput] = {}
     for event in events:
-        kind, value = _ref(event)
+        kind, value = ref(event)
         if kind == "external_id" and (
             value not in first_seen or event.occurred_at < first_seen[value].occurred_at
         ):
@@ -240,27 +145,27 @@ def ingest_many(
             checked.append(exc)
     orders = sorted({c.order_id for c in checked if isinstance(c, OrderPlaced)})
     optimistic = raw.postgres and policy is None and len(events) >= OPTIMISTIC_FROM
-    known = _read(raw, program.id, events, orders, policy, lock=not optimistic)
+    known = batchstate.read(raw, program.id, events, orders, policy, lock=not optimistic)
     unknown = [  # events refused for their data enrol no one
         e
         for e, data in zip(events, checked, strict=True)
         if not isinstance(data, PunchcardError)
-        and _ref(e)[0] == "external_id"
-        and _ref(e) not in known.members
+        and ref(e)[0] == "external_id"
+        and ref(e) not in known.members
         and e.source_id not in known.results
     ]
     if unknown and program.auto_enrol:
         _enrol(raw, program, unknown, now)
-        known = _read(raw, program.id, events, orders, policy, lock=not optimistic)
+        known = batchstate.read(raw, program.id, events, orders, policy, lock=not optimistic)
     tiering = None
     if policy is not None:
         tiering = TierBatch(program.id, policy, known.held, now, iter(known.change_ids))
-    history = _first_orders_matter(rules.rules, events, engaged)
-    basis = _basis(known, history)
+    history = batchstate.first_orders_matter(rules.rules, events, engaged)
+    basis = batchstate.basis(known, history)
     outcomes, written, rows = _plan(raw, program, rules, events, checked, known, now, tiering)
     if optimistic:
-        locked = _read(raw, program.id, events, orders, policy, draw=False)
-        if _basis(locked, history) != basis:  # another batch changed what the plan stood on: again
+        locked = batchstate.read(raw, program.id, events, orders, policy, draw=False)
+        if batchstate.basis(locked, history) != basis:  # changed meanwhile: plan again
             known = replace(locked, tx_ids=known.tx_ids, event_ids=known.event_ids,
                             lot_ids=known.lot_ids)  # fmt: skip
             outcomes, written, rows = _plan(
@@ -284,36 +189,13 @@ def ingest_many(
     return outcomes
 
 
-def _first_orders_matter(rules: RuleSet, events: list[EventInput], engaged: Engaged | None) -> bool:
-    """Whether a member's first order can change what a batch writes: a rule for one of its
-    event types has a first-order condition, or engagement features (whose conditions may have
-    one) see the events."""
-    if engaged is None or engaged:
-        return True
-    types = {e.type for e in events}
-    return any(
-        r.conditions.first_order is not None for r in rules.rules if r.active and types & r.events
-    )
-
-
-def _basis(known: _Known, first_orders: bool) -> tuple[Any, ...]:
-    """What a batch's plan depends on of the database's state: which members exist, their
-    debt (a credit pays it first), the event ids and order ids already recorded, and, where
-    a condition looks at it, their first order. Balances otherwise change only by the
-    increments written, so another batch crediting the same member meanwhile leaves the plan
-    as good as it was."""
-    debts = {m: b.debt for m, b in known.balances.items()}
-    history = known.first_orders if first_orders else None
-    return (known.members, debts, history, known.results, known.orders)
-
-
 def _plan(
     raw: Raw,
     program: ProgramSettings,
     rules: RulesInForce,
     events: list[EventInput],
     checked: list[OrderPlaced | PunchcardError | None],
-    known: _Known,
+    known: Known,
     now: datetime,
     tiering: TierBatch | None = None,
 ) -> tuple[list[Outcome], list[EventSeen], earnplan.EarnRows]:
@@ -331,7 +213,7 @@ def _plan(
             outcomes[index] = {"same_as": seen[event.source_id]}
         elif isinstance(data, PunchcardError):
             outcomes[index] = data
-        elif _ref(event) not in known.members:
+        elif ref(event) not in known.members:
             outcomes[index] = EventMemberNotFoundError(
                 "no such member" + ("" if program.auto_enrol else " (auto-enrolment is off)"),
                 details={"member": event.member},
@@ -343,7 +225,7 @@ def _plan(
             )
         else:
             seen[event.source_id] = index
-            member_id = known.members[_ref(event)]
+            member_id = known.members[ref(event)]
             if data is not None:
                 placed.add(data.order_id)
                 times[member_id].append(event.occurred_at)

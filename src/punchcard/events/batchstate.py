@@ -1,0 +1,136 @@
+"""What the database already holds about a batch of earning events, read in one round trip
+(`read`), and the part of it a batch's plan stands on (`basis`): the fast path plans a large
+batch on an unlocked read and keeps the plan only if the locked read has the same basis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from punchcard.engagement.hooks import Engaged
+from punchcard.events.service import EventInput
+from punchcard.ledger.domain import BalanceView
+from punchcard.rawsql import Raw
+from punchcard.rules.domain import RuleSet
+from punchcard.tiers import repository as tiers_repo
+from punchcard.tiers.domain import Held, Policy
+
+
+@dataclass
+class Known:
+    """What the database already holds about a batch, read after its members are locked."""
+
+    members: dict[tuple[str, str], int]  # ("external_id" | "id", value) -> member id
+    balances: dict[int, BalanceView]
+    results: dict[str, str]  # source id -> stored result
+    orders: set[str]
+    first_orders: dict[int, datetime]
+    tx_ids: list[int]
+    event_ids: list[int]
+    lot_ids: list[int]
+    held: dict[int, Held] = field(default_factory=dict)  # stored tiers (programs with tiers)
+    change_ids: list[int] = field(default_factory=list)
+
+
+def ref(event: EventInput) -> tuple[str, str]:
+    ((kind, value),) = event.member.items()
+    return kind, str(value)
+
+
+def read(
+    raw: Raw,
+    program_id: int,
+    events: list[EventInput],
+    orders: list[str],
+    policy: Policy | None = None,
+    *,
+    lock: bool = True,
+    draw: bool = True,
+) -> Known:
+    """`lock`: take the members' balance rows (PostgreSQL) before the other reads; `draw`:
+    draw ids for every event (a second read of the same batch has its ids already)."""
+    ext = sorted({v for k, v in map(ref, events) if k == "external_id"})
+    by_id = sorted({int(v) for k, v in map(ref, events) if k == "id"})
+    order_by = " ORDER BY b.member_id"
+    lock_sql = order_by + (" FOR UPDATE OF b" if raw.postgres and lock else "")
+    member_match = (
+        f"(({raw.any_of('m.external_id')}) OR ({raw.any_of('m.id')}))"
+        if by_id
+        else raw.any_of("m.external_id")
+    )
+    member_params: list[Any] = [raw.listed(ext)] + ([raw.listed(by_id)] if by_id else [])
+    n = len(events)
+    with raw.pipeline():
+        locked = raw.cursor(
+            "SELECT b.member_id, m.external_id, b.available, b.pending, b.debt "
+            "FROM balances b JOIN members m ON m.id = b.member_id AND m.program_id = b.program_id "
+            f"WHERE b.program_id = ? AND {member_match}{lock_sql}",
+            [program_id, *member_params],
+        )
+        stored = raw.cursor(
+            "SELECT source_id, result FROM events WHERE program_id = ? AND "
+            + raw.any_of("source_id"),
+            (program_id, raw.listed([e.source_id for e in events])),
+        )
+        placed = raw.cursor(
+            "SELECT order_id FROM orders WHERE program_id = ? AND " + raw.any_of("order_id"),
+            (program_id, raw.listed(orders)),
+        )
+        first = raw.cursor(
+            "SELECT m.id, (SELECT min(o.placed_at) FROM orders o WHERE o.program_id = "
+            "m.program_id AND o.member_id = m.id) FROM members m "
+            f"WHERE m.program_id = ? AND {member_match}",
+            [program_id, *member_params],
+        )
+        tables = ("ledger_transactions", "events", "lots") if draw else ()
+        ids = [raw.ids_cursor(table, n) for table in tables]
+        if policy is not None:  # one tier change per event; catch-ups draw more as needed
+            held = tiers_repo.held_cursor(raw, program_id, member_match, member_params)
+            if draw:
+                ids.append(raw.ids_cursor("tier_changes", n))
+    members: dict[tuple[str, str], int] = {}
+    balances: dict[int, BalanceView] = {}
+    for member_id, external_id, available, pending, debt in locked.fetchall():
+        members[("external_id", external_id)] = member_id
+        members[("id", str(member_id))] = member_id
+        balances[member_id] = BalanceView(int(available), int(pending), int(debt))
+    first_orders = {int(m): raw.read_moment(t) for m, t in first.fetchall()}
+    tx_ids, event_ids, lot_ids = [raw.drawn_ids(cursor, n) for cursor in ids[:3]] or [[], [], []]
+    known = Known(
+        members,
+        balances,
+        dict(stored.fetchall()),
+        {r[0] for r in placed.fetchall()},
+        {m: t for m, t in first_orders.items() if t is not None},
+        tx_ids,
+        event_ids,
+        lot_ids,
+    )
+    if policy is not None:
+        known.held = tiers_repo.held_rows(raw, held)
+        known.change_ids = raw.drawn_ids(ids[3], n) if draw else []
+    return known
+
+
+def first_orders_matter(rules: RuleSet, events: list[EventInput], engaged: Engaged | None) -> bool:
+    """Whether a member's first order can change what a batch writes: a rule for one of its
+    event types has a first-order condition, or engagement features (whose conditions may have
+    one) see the events."""
+    if engaged is None or engaged:
+        return True
+    types = {e.type for e in events}
+    return any(
+        r.conditions.first_order is not None for r in rules.rules if r.active and types & r.events
+    )
+
+
+def basis(known: Known, first_orders: bool) -> tuple[Any, ...]:
+    """What a batch's plan depends on of the database's state: which members exist, their
+    debt (a credit pays it first), the event ids and order ids already recorded, and, where
+    a condition looks at it, their first order. Balances otherwise change only by the
+    increments written, so another batch crediting the same member meanwhile leaves the plan
+    as good as it was."""
+    debts = {m: b.debt for m, b in known.balances.items()}
+    history = known.first_orders if first_orders else None
+    return (known.members, debts, history, known.results, known.orders)
