@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -187,6 +188,48 @@ def test_db_upgrade_builds_the_schema_and_can_run_again(empty_url: str) -> None:
         assert migrate.is_up_to_date(handle.engine)
     finally:
         handle.dispose()
+
+
+def test_head_names_the_newest_migration() -> None:
+    """Commands compare the database with `migrate.HEAD` rather than load every migration:
+    a new migration must move it."""
+    assert migrate.head_revision() == migrate.HEAD
+
+
+def _one_migration_behind(url: str) -> None:
+    handle = open_database(url)
+    try:
+        migrate.upgrade(handle.engine, "head")
+        config = migrate.alembic_config()
+        with handle.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "-1")
+        assert not migrate.is_up_to_date(handle.engine)
+    finally:
+        handle.dispose()
+
+
+def _revision(url: str) -> str | None:
+    handle = open_database(url)
+    try:
+        return migrate.current_revision(handle.engine)
+    finally:
+        handle.dispose()
+
+
+def test_a_command_brings_an_older_sqlite_schema_up_to_date(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path, "old")
+    _one_migration_behind(url)
+    assert run("program", "list", "--db", url).returncode == 0
+    assert _revision(url) == migrate.HEAD
+
+
+def test_a_command_refuses_an_older_postgres_schema(fresh_pg: str) -> None:
+    _one_migration_behind(fresh_pg)
+    result = run("program", "list", "--db", fresh_pg)
+    assert result.returncode == 1
+    assert "schema is out of date" in result.stderr
+    assert _revision(fresh_pg) != migrate.HEAD
 
 
 # --- programs and keys -------------------------------------------------------------------

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from punchcard.ledger.domain import (
     Account,
@@ -146,3 +151,37 @@ def test_credit_reversal_writes_back_expired_points_before_touching_other_lots()
     assert legs[Account.EXPIRED] == -60
     assert Account.DEBT not in legs
     assert (plan.delta().available, plan.delta().debt) == (-40, 0)
+
+
+def _digest_as_first_written(**fields: Any) -> str:
+    """The formula of the digests already stored: json.dumps with sorted keys, compact."""
+    body = {**fields, "occurred_at": fields["occurred_at"].isoformat()}
+    body["postings"] = sorted([str(a), int(n)] for a, n in body.pop("legs"))
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@given(
+    reason=st.text(max_size=12),
+    reference=st.none() | st.text(max_size=12),
+    kind=st.sampled_from(["earn", "spend", "k\u00e9", 'a"b\\c', "tab\there", "del\x7f"]),
+    points=st.integers(min_value=-(2**62), max_value=2**62),
+    ids=st.tuples(st.integers(1, 2**62), st.integers(1, 2**62), st.none() | st.integers(1, 2**62)),
+)
+def test_digest_is_the_formula_stored_digests_were_made_with(
+    reason: str, reference: str | None, kind: str, points: int, ids: tuple[int, int, int | None]
+) -> None:
+    """The fast encoding (orjson) is taken only where it writes the same bytes as json.dumps:
+    a digest stored before must still verify, whatever text the transaction holds."""
+    fields: dict[str, Any] = {
+        "program_id": ids[0],
+        "member_id": ids[1],
+        "kind": kind,
+        "points": points,
+        "reason": reason,
+        "reference": reference,
+        "reverses_id": ids[2],
+        "occurred_at": T0,
+        "legs": [("member:available", points), (f"program:{kind}", -points)],
+    }
+    assert transaction_digest(**fields) == _digest_as_first_written(**fields)

@@ -1,15 +1,13 @@
-"""Response and request pieces shared by all routes."""
+"""Response and request pieces shared by all routes (plain pydantic: the path parameters,
+which are FastAPI's, are in `api.params`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_ID = 2**63 - 1  # ids are 64-bit in the database: a larger one cannot name anything
-# A member or transaction id in a path: out of range is a 422, not a database error.
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class Request(BaseModel):

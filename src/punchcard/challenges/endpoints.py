@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.challenges import domain, service
 from punchcard.challenges.schemas import (

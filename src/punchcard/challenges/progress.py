@@ -20,7 +20,6 @@ from punchcard.badges import hooks as badges
 from punchcard.challenges import domain, undo
 from punchcard.challenges import repository as repo
 from punchcard.challenges.domain import Run, Spec
-from punchcard.challenges.schemas import stored_spec
 from punchcard.engagement.context import EventSeen
 from punchcard.engagement.points import award_points, order_window
 from punchcard.events import repository as events_repo
@@ -32,6 +31,10 @@ REVERSING = ("order.refunded", "order.cancelled")
 
 
 def active(session: Session, program_id: int) -> list[tuple[int, Spec]]:
+    # Loaded here, not with the module: the schemas bring in FastAPI, a quarter of a second
+    # that every earn path (and `punchcard import`) paid for a program with no challenge.
+    from punchcard.challenges.schemas import stored_spec
+
     return [
         (row.id, stored_spec(row.definition)) for row in repo.active_challenges(session, program_id)
     ]

@@ -88,8 +88,10 @@ def database(db: str | None, *, upgrade: bool = False) -> Iterator[Database]:
     except Exception as exc:  # a malformed URL or a missing driver
         fail(f"cannot open database {url!r}: {exc}")
     try:
-        if upgrade or is_sqlite(url):
+        if upgrade:
             migrate.upgrade(handle.engine)
+        elif is_sqlite(url):
+            migrate.ensure_current(handle.engine)
         elif not migrate.is_up_to_date(handle.engine):
             fail(f"the database schema is out of date: run `punchcard db upgrade --db {url}` first")
         yield handle

@@ -25,15 +25,15 @@ from punchcard.cli.base import (
     tiers_app,
 )
 from punchcard.config import Settings
-from punchcard.jobs import run_all
 from punchcard.kit.clock import utcnow
-from punchcard.ledger import verify as ledger_verify
 from punchcard.programs import service as programs
 
 
 @ledger_app.command("verify")
 def verify(db: DbOption = None, program: ScopeOption = None) -> None:
     """Check every ledger invariant; exit 1 naming each violation."""
+    from punchcard.ledger import verify as ledger_verify  # each command loads what it uses
+
     with database(db) as handle, handle.reader() as session:
         if program is not None:
             programs.get_program(session, program)
@@ -51,6 +51,8 @@ def jobs_run(
     now: Annotated[str | None, typer.Option(help="Simulated time, ISO 8601 (default: now)")] = None,
 ) -> None:
     """Run every periodic job once, as of --now."""
+    from punchcard.jobs import run_all
+
     moment = parse_now(now)
     with database(db) as handle:
         report = run_all(handle, now=moment, settings=Settings())

@@ -12,7 +12,6 @@ import typer
 from punchcard import migrate
 from punchcard.cli.base import DbOption, app, database, database_url, db_app
 from punchcard.config import Settings
-from punchcard.jobs import run_all
 from punchcard.kit.clock import utcnow
 
 
@@ -63,6 +62,8 @@ def worker(
     once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
 ) -> None:
     """Run the periodic jobs in a loop until interrupted."""
+    from punchcard.jobs import run_all  # each command loads what it uses
+
     settings = Settings()
     pause = interval or settings.jobs_interval_seconds
     with database(db) as handle:

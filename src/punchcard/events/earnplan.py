@@ -56,6 +56,10 @@ AWARD_COLUMNS = (
 )  # fmt: skip
 
 
+# json.dumps(value, sort_keys=True) without building an encoder on every call.
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)
+
+
 def _json(value: Any) -> str:
     """Stored JSON text. orjson: several documents per event, and json.dumps was a fifth of
     an import's time; anything it cannot encode natively (Decimal) is written as text."""
@@ -113,6 +117,11 @@ class Planner:
     lot_ids: Iterator[int]
     money: Callable[[Decimal], Any] = str  # what a numeric column takes from this driver
     rows: EarnRows = field(default_factory=EarnRows)
+    _stamp: Any = field(init=False)  # `now` as stored: the same for every row of the batch
+    _zeros: dict[int, tuple[str, str]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._stamp = self.moment(self.now)
 
     def add(self, item: Evaluated) -> dict[str, Any]:
         event = item.event
@@ -125,8 +134,9 @@ class Planner:
             outcome.awarded = total
         if item.order is not None:
             outcome.extra = {"order_id": item.order.order_id, "order_status": "placed"}
+        occurred = self.moment(event.occurred_at)
         if total > 0:
-            outcome.transaction_id = self._credit(item, total, pending_days)
+            outcome.transaction_id = self._credit(item, total, pending_days, occurred)
         event_id = next(self.event_ids)
         result = result_of(event, outcome, False)
         self.rows.events.append(
@@ -136,23 +146,23 @@ class Planner:
                 event.source_id,
                 event.type,
                 item.member_id,
-                self.moment(event.occurred_at),
+                occurred,
                 event.channel.value,
                 event.store_id,
                 _json(event.data),
                 _json(result),
                 _json(explanation_of(event, outcome)),
                 outcome.transaction_id,
-                self.moment(self.now),
+                self._stamp,
             )
         )
         if item.order is not None:
-            self._order(item, event_id, outcome.transaction_id)
-        self._awards(item, event_id, outcome.transaction_id)
+            self._order(item, event_id, outcome.transaction_id, occurred)
+        self._awards(item, event_id, outcome.transaction_id, occurred)
         self.rows.results.append(result)
         return result
 
-    def _credit(self, item: Evaluated, points: int, pending_days: int) -> int:
+    def _credit(self, item: Evaluated, points: int, pending_days: int, stored_at: Any) -> int:
         event, member_id, occurred = item.event, item.member_id, item.event.occurred_at
         tx_id = next(self.tx_ids)
         plan = plan_credit(Kind.EARN, points, self.balances[member_id], pending=pending_days > 0)
@@ -178,15 +188,14 @@ class Planner:
         self.rows.transactions.append(
             (
                 tx_id, self.program.id, member_id, plan.kind.value, plan.points, reason, reference,
-                None, self.moment(occurred), self.moment(self.now),
-                json.dumps(meta, sort_keys=True), digest,
+                None, stored_at, self._stamp, _SORTED_JSON.encode(meta), digest,
             )
         )  # fmt: skip
         self.rows.postings.extend(
             (self.program.id, tx_id, member_id, account, amount) for account, amount in legs
         )
         if plan.new_lot_points:
-            self._lot(member_id, tx_id, plan, occurred)
+            self._lot(member_id, tx_id, plan, occurred, stored_at)
         if pending_days > 0:
             release_at = occurred + timedelta(days=pending_days)
             release = self.moment(release_at)
@@ -196,13 +205,15 @@ class Planner:
         self._apply(member_id, plan)
         return tx_id
 
-    def _lot(self, member_id: int, tx_id: int, plan: Plan, occurred: datetime) -> None:
+    def _lot(
+        self, member_id: int, tx_id: int, plan: Plan, occurred: datetime, stored_at: Any
+    ) -> None:
         lot_id = next(self.lot_ids)
         expires = expiry_for(self.program.expiry_policy, self.program.expiry_value, occurred)
         points = plan.new_lot_points
         self.rows.lots.append(
             (
-                lot_id, self.program.id, member_id, tx_id, points, points, self.moment(occurred),
+                lot_id, self.program.id, member_id, tx_id, points, points, stored_at,
                 self.moment(expires),
             )
         )  # fmt: skip
@@ -217,22 +228,22 @@ class Planner:
         acc[2] += delta.debt
         acc[3] += delta.lifetime_earned
 
-    def _order(self, item: Evaluated, event_id: int, tx_id: int | None) -> None:
+    def _order(self, item: Evaluated, event_id: int, tx_id: int | None, placed_at: Any) -> None:
         order = item.order
         assert order is not None
         lines = [ln.model_dump(mode="json") for ln in order.lines]
-        zeros = _json([0] * len(lines))
+        zeros = self._zeros.get(len(lines))
+        if zeros is None:  # nothing refunded yet: the same two texts for every order this long
+            zeros = self._zeros[len(lines)] = (_json([0] * len(lines)), _json(["0"] * len(lines)))
         self.rows.orders.append(
             (
                 self.program.id, order.order_id, item.member_id, event_id, tx_id, order.currency,
                 self.money(order.total.quantize(Decimal("0.01"))), _json(lines),
-                self.money(Decimal(0)), zeros, _json(["0"] * len(lines)), "placed",
-                self.moment(item.event.occurred_at),
+                self.money(Decimal(0)), zeros[0], zeros[1], "placed", placed_at,
             )
         )  # fmt: skip
 
-    def _awards(self, item: Evaluated, event_id: int, tx_id: int | None) -> None:
-        occurred = self.moment(item.event.occurred_at)
+    def _awards(self, item: Evaluated, event_id: int, tx_id: int | None, occurred: Any) -> None:
         self.rows.awards.extend(
             (
                 self.program.id, item.member_id, event_id, tx_id, a.rule_id, self.version,

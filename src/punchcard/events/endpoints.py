@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from punchcard.api.deps import Admin, Caller, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.handlers import validation_body
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.db import Database
 from punchcard.engagement import hooks as engagement

@@ -63,6 +63,8 @@ ORDER_REFUNDS = ("order.refunded", "order.cancelled")
 # other only while writing, not while planning. Below it the plan is short and the second read
 # not worth it.
 OPTIMISTIC_FROM = 50
+# An event written by a batch, as the engagement hooks will see it: event, member, facts, points.
+Written = tuple[EventInput, int, Facts, int]
 
 
 def eligible(rules: RuleSet, event: EventInput) -> bool:
@@ -177,8 +179,12 @@ def ingest_many(
     if written and engaged:
         # After the batch's rows are written, still under its locks; each member's events in
         # the order they happened (a till syncing yesterday after today counts both days).
-        for one in sorted(written, key=lambda seen: (seen.member_id, seen.occurred_at)):
-            engagement.after_event(session, one, engaged)
+        for event, member_id, facts, points in sorted(
+            written, key=lambda one: (one[1], one[0].occurred_at)
+        ):
+            engagement.after_event(
+                session, _seen(program, event, member_id, facts, points, now), engaged
+            )
     if replayed is not None:
         replayed.update(i for i, e in enumerate(events) if e.source_id in known.results)
         seen: set[str] = set()
@@ -198,9 +204,10 @@ def _plan(
     known: Known,
     now: datetime,
     tiering: TierBatch | None = None,
-) -> tuple[list[Outcome], list[EventSeen], earnplan.EarnRows]:
-    """The outcomes, what the engagement hooks are to see of each event written, and the
-    rows to write. Writes nothing, and leaves `known` as it found it."""
+) -> tuple[list[Outcome], list[Written], earnplan.EarnRows]:
+    """The outcomes, what the engagement hooks are to see of each event written (made into
+    an `EventSeen` only where a feature is set up to look), and the rows to write. Writes
+    nothing, and leaves `known` as it found it."""
     outcomes: list[Outcome | None] = [None] * len(events)
     seen: dict[str, int] = {}
     placed = set(known.orders)
@@ -213,7 +220,7 @@ def _plan(
             outcomes[index] = {"same_as": seen[event.source_id]}
         elif isinstance(data, PunchcardError):
             outcomes[index] = data
-        elif ref(event) not in known.members:
+        elif (member := ref(event)) not in known.members:
             outcomes[index] = EventMemberNotFoundError(
                 "no such member" + ("" if program.auto_enrol else " (auto-enrolment is off)"),
                 details={"member": event.member},
@@ -225,14 +232,14 @@ def _plan(
             )
         else:
             seen[event.source_id] = index
-            member_id = known.members[ref(event)]
+            member_id = known.members[member]
             if data is not None:
                 placed.add(data.order_id)
                 times[member_id].append(event.occurred_at)
             fresh.append((index, event, data, member_id))
     for member_times in times.values():
         member_times.sort()
-    written: list[EventSeen] = []
+    written: list[Written] = []
     planner = earnplan.Planner(
         program,
         rules.version,
@@ -247,10 +254,10 @@ def _plan(
         tiering.measure(raw, [(member_id, event.occurred_at) for _, event, _, member_id in fresh])
     for position, (index, event, order, member_id) in enumerate(fresh):
         facts = _facts(event, order, member_id, known.first_orders, times)
-        tier, multiplier = (None, None)
+        multiplier = None
         if tiering is not None:
             tier, multiplier = tiering.tier_of(member_id, event.occurred_at)
-        facts = replace(facts, tier=tier)
+            facts = replace(facts, tier=tier)
         evaluation = evaluate(rules.rules, facts, tier_multiplier=multiplier)
         if evaluation.total > MAX_POINTS:
             outcomes[index] = InvalidPointsError(
@@ -259,7 +266,7 @@ def _plan(
             continue
         outcomes[index] = planner.add(Evaluated(event, order, member_id, evaluation))
         if not isinstance(outcomes[index], PunchcardError):
-            written.append(_seen(program, event, member_id, facts, evaluation.total, now))
+            written.append((event, member_id, facts, evaluation.total))
         if tiering is not None:
             spent = order.total.quantize(CENT) if order is not None else Decimal(0)
             earned = evaluation.total

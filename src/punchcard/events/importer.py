@@ -107,6 +107,7 @@ def import_orders(
     before = members_of(db, program_id)
     batch: list[OrderRow] = []
     flushed = 0
+    told = 0  # rows reported to `progress`: once a batch, not once a row
     for item in rows:
         report.orders_read += 1
         if isinstance(item, Skip):
@@ -119,10 +120,13 @@ def import_orders(
             flushed += 1
             if refresh_due(flushed):
                 refresh_statistics(db)
-        if progress is not None:
-            progress(1)
+            if progress is not None:
+                progress(report.orders_read - told)
+                told = report.orders_read
     if batch:
         flush(db, program_id, batch, fmt, now, report)
+    if progress is not None and report.orders_read > told:
+        progress(report.orders_read - told)
     report.members_created = members_of(db, program_id) - before
     return report
 

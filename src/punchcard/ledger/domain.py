@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from punchcard.kit.hashing import canonical_json, sha256_hex
+from punchcard.kit.hashing import canonical_json, canonical_plain, printable_ascii, sha256_hex
 
 MAX_POINTS = 10**12
 
@@ -109,15 +109,16 @@ class Plan:
     lifetime_delta: int = 0
 
     def delta(self) -> BalanceDelta:
-        sums = {account: 0 for account in MEMBER_ACCOUNTS}
+        available = pending = debt = 0  # the member's accounts; the program's are not kept
         for posting in self.postings:
-            if posting.account in sums:
-                sums[posting.account] += posting.amount
+            if posting.account is Account.AVAILABLE:
+                available += posting.amount
+            elif posting.account is Account.PENDING:
+                pending += posting.amount
+            elif posting.account is Account.DEBT:
+                debt += posting.amount
         return BalanceDelta(
-            available=sums[Account.AVAILABLE],
-            pending=sums[Account.PENDING],
-            debt=-sums[Account.DEBT],
-            lifetime_earned=self.lifetime_delta,
+            available=available, pending=pending, debt=-debt, lifetime_earned=self.lifetime_delta
         )
 
 
@@ -263,6 +264,7 @@ def transaction_digest(
 ) -> str:
     """A fingerprint of a transaction and its postings, so `ledger verify` can tell when a
     journal row was edited behind the engine's back."""
+    postings = sorted((str(account), int(amount)) for account, amount in legs)
     body = {
         "program_id": program_id,
         "member_id": member_id,
@@ -272,6 +274,10 @@ def transaction_digest(
         "reference": reference,
         "reverses_id": reverses_id,
         "occurred_at": occurred_at.isoformat(),
-        "postings": sorted([str(account), int(amount)] for account, amount in legs),
+        "postings": postings,
     }
-    return sha256_hex(canonical_json(body))
+    # Every earned point passes here: the fast encoding, unless some text needs escaping.
+    plain = printable_ascii(kind + reason + (reference or "")) and all(
+        printable_ascii(account) for account, _ in postings
+    )
+    return sha256_hex(canonical_plain(body) if plain else canonical_json(body))

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from punchcard.api import paging
 from punchcard.api.deps import DbDep, IdempotencyKey, NowDep, Reader, Writer
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.engagement import hooks as engagement
 from punchcard.kit import cursor as cursors

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from punchcard.api import paging
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader, Writer
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.kit import cursor as cursors
 from punchcard.members import service as members

@@ -7,7 +7,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.rewards import causes_service as service
 from punchcard.rewards.causes_schemas import (

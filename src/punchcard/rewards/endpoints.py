@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.members.domain import Channel
 from punchcard.rewards import service

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import cached_property
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PERIODS = ("day", "week", "month", "lifetime")
@@ -96,6 +97,35 @@ class Rule:
 class RuleSet:
     rules: tuple[Rule, ...]
 
+    @cached_property
+    def _by_type(self) -> dict[str, tuple[tuple[Rule, ...], bool]]:
+        return {}
+
+    def applicable(self, event_type: str) -> tuple[tuple[Rule, ...], bool]:
+        """The active rules for an event type, highest priority first (ties in the order
+        given), and whether they are all plain (`_plain`): worked out once per rule set,
+        which is immutable, not once per event."""
+        found = self._by_type.get(event_type)
+        if found is None:
+            ordered = tuple(
+                sorted(
+                    (r for r in self.rules if r.active and event_type in r.events),
+                    key=lambda r: -r.priority,
+                )
+            )
+            found = self._by_type[event_type] = (ordered, all(_plain(r) for r in ordered))
+        return found
+
+
+def _plain(rule: Rule) -> bool:
+    """A rule that only adds its points: no caps, budget, multiplier or stacking choice."""
+    return (
+        rule.stacking is Stacking.STACK
+        and not rule.effect.is_multiplier
+        and not rule.caps
+        and rule.budget is None
+    )
+
 
 @dataclass(frozen=True)
 class Award:
@@ -113,7 +143,7 @@ class Evaluation:
     awards: tuple[Award, ...]
     skipped: tuple[tuple[str, str], ...]
 
-    @property
+    @cached_property
     def total(self) -> int:
         return sum(a.points for a in self.awards)
 
@@ -135,27 +165,35 @@ def _in_window(moment: time, start: time, end: time) -> bool:
 
 
 def failed_condition(c: Conditions, f: Facts) -> str | None:
-    """The name of the first condition that does not hold, or None when all hold."""
-    checks: list[tuple[str, bool]] = [
-        ("channels", c.channels is None or f.channel in c.channels),
-        ("stores", c.stores is None or f.store_id in c.stores),
-        ("min_amount", c.min_amount is None or (f.amount is not None and f.amount >= c.min_amount)),
-        ("max_amount", c.max_amount is None or (f.amount is not None and f.amount <= c.max_amount)),
-        ("skus", c.skus is None or any(line.sku in c.skus for line in f.lines)),
-        (
-            "categories",
-            c.categories is None or any(line.category in c.categories for line in f.lines),
-        ),
-        ("tiers", c.tiers is None or (f.tier is not None and f.tier in c.tiers)),
-        ("first_order", c.first_order is None or f.first_order is c.first_order),
-        ("starts_at", c.starts_at is None or f.occurred_at >= c.starts_at),
-        ("ends_at", c.ends_at is None or f.occurred_at < c.ends_at),
-        ("days_of_week", c.days_of_week is None or DAYS[f.occurred_at.weekday()] in c.days_of_week),
-    ]
+    """The name of the first condition that does not hold, or None when all hold. One test
+    after the other: it runs for every rule and every event, most conditions unset."""
+    if c.channels is not None and f.channel not in c.channels:
+        return "channels"
+    if c.stores is not None and f.store_id not in c.stores:
+        return "stores"
+    if c.min_amount is not None and (f.amount is None or f.amount < c.min_amount):
+        return "min_amount"
+    if c.max_amount is not None and (f.amount is None or f.amount > c.max_amount):
+        return "max_amount"
+    if c.skus is not None and not any(line.sku in c.skus for line in f.lines):
+        return "skus"
+    if c.categories is not None and not any(line.category in c.categories for line in f.lines):
+        return "categories"
+    if c.tiers is not None and (f.tier is None or f.tier not in c.tiers):
+        return "tiers"
+    if c.first_order is not None and f.first_order is not c.first_order:
+        return "first_order"
+    if c.starts_at is not None and f.occurred_at < c.starts_at:
+        return "starts_at"
+    if c.ends_at is not None and f.occurred_at >= c.ends_at:
+        return "ends_at"
+    if c.days_of_week is not None and DAYS[f.occurred_at.weekday()] not in c.days_of_week:
+        return "days_of_week"
     if c.time_from is not None and c.time_until is not None:
         moment = f.occurred_at.time().replace(tzinfo=None)
-        checks.append(("time_from", _in_window(moment, c.time_from, c.time_until)))
-    return next((name for name, ok in checks if not ok), None)
+        if not _in_window(moment, c.time_from, c.time_until):
+            return "time_from"
+    return None
 
 
 def split(total: int, weights: Sequence[Decimal]) -> tuple[int, ...]:
@@ -254,17 +292,20 @@ def evaluate(
     cap_used = cap_used or {}
     budget_used = budget_used or {}
     skipped: list[tuple[str, str]] = []
-    ordered = sorted(
-        (r for r in rules.rules if r.active and facts.type in r.events),
-        key=lambda r: -r.priority,
-    )
     candidates = []
-    for rule in ordered:
+    applicable, plain = rules.applicable(facts.type)
+    for rule in applicable:
         failed = failed_condition(rule.conditions, facts)
         if failed:
             skipped.append((rule.id, f"condition {failed}"))
         else:
             candidates.append(rule)
+    if plain and tier_multiplier is None:  # what follows, less the steps that change nothing
+        added = []
+        for rule in candidates:
+            raw, parts = raw_award(rule, facts)
+            added.append(Award(rule.id, rule.name, raw, raw, parts, None, rule.effect.type))
+        return Evaluation(tuple(added), tuple(skipped))
     exclusive = next((r for r in candidates if r.stacking is Stacking.EXCLUSIVE), None)
     if exclusive is not None:
         skipped += [

@@ -21,7 +21,8 @@ from punchcard.api.deps import (
     Writer,
     require,
 )
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.engagement.writes import run_config_write
 from punchcard.kit import cursor as cursors

@@ -7,7 +7,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from punchcard.api.deps import Admin, DbDep, IdempotencyKey, NowDep, Reader
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.engagement.writes import run_config_write
 from punchcard.rewards.paging import PageSize, after_id, page_of
 from punchcard.streaks import service

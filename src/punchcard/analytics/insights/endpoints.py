@@ -32,7 +32,8 @@ from punchcard.analytics.insights.schemas import (
 from punchcard.analytics.kpis.endpoints import parse_day
 from punchcard.analytics.prediction.rfm import SEGMENTS
 from punchcard.api.deps import Caller, DbDep, IdempotencyKey, NowDep, require
-from punchcard.api.schemas import Id, errors
+from punchcard.api.params import Id
+from punchcard.api.schemas import errors
 from punchcard.api.writes import run_write
 from punchcard.db import Database
 from punchcard.errors import NotFoundError

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session as DbSession
 from starlette.responses import Response
 
-from punchcard.api.schemas import Id
+from punchcard.api.params import Id
 from punchcard.badges import service as badges
 from punchcard.badges.schemas import BadgeCreate
 from punchcard.challenges import service as challenges

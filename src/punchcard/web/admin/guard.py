@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from punchcard.api.schemas import Id
+from punchcard.api.params import Id
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ProgramSettings
 from punchcard.programs.service import ProgramNotFoundError

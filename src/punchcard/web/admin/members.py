@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from punchcard.api.schemas import MAX_ID, Id
+from punchcard.api.params import Id
+from punchcard.api.schemas import MAX_ID
 from punchcard.db import Database, session_scope
 from punchcard.errors import PunchcardError
 from punchcard.events.repository import explanation_for

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from punchcard.api.schemas import Id
+from punchcard.api.params import Id
 from punchcard.db import session_scope
 from punchcard.errors import PunchcardError
 from punchcard.referrals import review

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from punchcard.api.schemas import Id
+from punchcard.api.params import Id
 from punchcard.db import session_scope
 from punchcard.errors import PunchcardError
 from punchcard.programs.domain import ProgramSettings

@@ -9,7 +9,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from punchcard.api.schemas import Id
+from punchcard.api.params import Id
 from punchcard.badges import service as badges
 from punchcard.challenges import service as challenges
 from punchcard.challenges.domain import Metric, Status

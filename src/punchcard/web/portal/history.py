@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from punchcard.api.schemas import MAX_ID, Id
+from punchcard.api.params import Id
+from punchcard.api.schemas import MAX_ID
 from punchcard.ledger import queries as ledger
 from punchcard.ledger.errors import TransactionNotFoundError
 from punchcard.ledger.queries import TransactionDetail

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from punchcard.api.schemas import Id
+from punchcard.api.params import Id
 from punchcard.db import session_scope
 from punchcard.errors import ConflictError, NotFoundError
 from punchcard.idempotency import service as idempotency

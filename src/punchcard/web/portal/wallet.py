@@ -14,7 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from punchcard.api.schemas import MAX_ID, Id
+from punchcard.api.params import Id
+from punchcard.api.schemas import MAX_ID
 from punchcard.config import Settings
 from punchcard.db import Database
 from punchcard.errors import PunchcardError
