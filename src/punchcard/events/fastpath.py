@@ -259,17 +259,17 @@ def _plan(
             tier, multiplier = tiering.tier_of(member_id, event.occurred_at)
             facts = replace(facts, tier=tier)
         evaluation = evaluate(rules.rules, facts, tier_multiplier=multiplier)
-        if evaluation.total > MAX_POINTS:
+        earned = evaluation.total
+        if earned > MAX_POINTS:
             outcomes[index] = InvalidPointsError(
-                f"points must be between 1 and {MAX_POINTS}", details={"points": evaluation.total}
+                f"points must be between 1 and {MAX_POINTS}", details={"points": earned}
             )
             continue
         outcomes[index] = planner.add(Evaluated(event, order, member_id, evaluation))
         if not isinstance(outcomes[index], PunchcardError):
-            written.append((event, member_id, facts, evaluation.total))
+            written.append((event, member_id, facts, earned))
         if tiering is not None:
             spent = order.total.quantize(CENT) if order is not None else Decimal(0)
-            earned = evaluation.total
             tiering.after(position, member_id, event.occurred_at, event.source_id, spent=spent,
                           earned=earned)  # fmt: skip
     return [_resolve(o, outcomes) for o in outcomes], written, planner.rows

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import cached_property
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PERIODS = ("day", "week", "month", "lifetime")
@@ -96,10 +95,10 @@ class Rule:
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
-
-    @cached_property
-    def _by_type(self) -> dict[str, tuple[tuple[Rule, ...], bool]]:
-        return {}
+    # `applicable`'s answers (a plain attribute: functools.cached_property takes a lock).
+    _by_type: dict[str, tuple[tuple[Rule, ...], bool]] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
 
     def applicable(self, event_type: str) -> tuple[tuple[Rule, ...], bool]:
         """The active rules for an event type, highest priority first (ties in the order
@@ -143,7 +142,7 @@ class Evaluation:
     awards: tuple[Award, ...]
     skipped: tuple[tuple[str, str], ...]
 
-    @cached_property
+    @property
     def total(self) -> int:
         return sum(a.points for a in self.awards)
 
