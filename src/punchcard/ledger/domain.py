@@ -30,9 +30,6 @@ class Account(StrEnum):
     ADJUSTED = "program:adjusted"
 
 
-MEMBER_ACCOUNTS = (Account.AVAILABLE, Account.PENDING, Account.DEBT)
-
-
 class Kind(StrEnum):
     EARN = "earn"
     ADJUST_CREDIT = "adjust_credit"
