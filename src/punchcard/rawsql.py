@@ -11,19 +11,22 @@ pipeline mode (many statements, one round trip) and COPY for bulk rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 Row = tuple[Any, ...]
 COPY_THRESHOLD = 64  # rows; fewer go through executemany, which also works in a pipeline
+# (host, port, database, table) -> column -> type oid, for binary COPY (`Raw._column_types`)
+_COLUMN_TYPES: dict[tuple[str, int, str, str], dict[str, int]] = {}
 
 
 @lru_cache(maxsize=512)
@@ -96,23 +99,52 @@ class Raw:
             cursor.executemany(self._sql(sql), rows)
         return int(cursor.rowcount)
 
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Row], *, exact: bool = False
+    ) -> None:
         """Many rows into one table: COPY on PostgreSQL when there are many, else one
-        multi-row executemany."""
+        multi-row executemany. `exact`: every value already has its column's Python type
+        (int, str, naive datetime, Decimal, None), so the COPY can be binary, which formats a
+        row in half the time of text (no escaping, no numbers turned into digits) and that
+        PostgreSQL parses faster too; text COPY takes any value its type's dumper knows."""
         if not rows:
             return
         names = ", ".join(columns)
         if self.postgres and len(rows) >= COPY_THRESHOLD and not self.in_pipeline:
+            types = self._column_types(table, columns) if exact else None
+            binary = " (FORMAT BINARY)" if types else ""
             with (
                 self.guard(),
                 self.conn.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+                cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy,
             ):
+                if types:
+                    copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
             return
         marks = ", ".join("?" * len(columns))
         self.many(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def _column_types(self, table: str, columns: Sequence[str]) -> list[int]:
+        """The columns' type oids, which a binary COPY must be told: read from the catalog
+        once per database and table, since a type's oid is the database's own."""
+        key = (self.conn.info.host, self.conn.info.port, self.conn.info.dbname, table)
+        found = _COLUMN_TYPES.get(key)
+        if found is None:
+            with self.guard():
+                rows = self.conn.execute(
+                    "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass "
+                    "AND attnum > 0 AND NOT attisdropped",
+                    (table,),
+                ).fetchall()
+            found = _COLUMN_TYPES[key] = {name: int(oid) for name, oid in rows}
+        return [found[c] for c in columns]
+
+    def money(self, value: Decimal) -> Any:
+        """An amount as a numeric column takes it: psycopg takes the Decimal, SQLite its
+        text (it has no decimal type, and a float would round it)."""
+        return value if self.postgres else str(value)
 
     @property
     def in_pipeline(self) -> bool:
@@ -129,14 +161,20 @@ class Raw:
         with self.guard(), self.conn.pipeline():
             yield
 
-    def any_of(self, column: str) -> str:
-        """`column` is one of a list given as a single parameter (see `listed`)."""
+    def any_of(self, column: str, cast: str = "") -> str:
+        """`column` is one of a list given as a single parameter, a JSON array (`listed`).
+        PostgreSQL unpacks it once into an array (the `ARRAY(...)` is an init plan), so the
+        lookup is the same index scan as `= ANY(%s)` with an array parameter; the driver
+        then sends one string instead of dumping a list in Python element by element, which
+        was a twentieth of an import's time. `cast`: the elements' type where the column is
+        not text (e.g. "bigint")."""
         if self.postgres:
-            return f"{column} = ANY(?)"
+            element = "json_array_elements_text(?::json)" + (f"::{cast}" if cast else "")
+            return f"{column} = ANY(ARRAY(SELECT {element}))"
         return f"{column} IN (SELECT value FROM json_each(?))"
 
-    def listed(self, values: Sequence[Any]) -> Any:
-        return list(values) if self.postgres else json.dumps(list(values))
+    def listed(self, values: Sequence[Any]) -> str:
+        return orjson.dumps(list(values)).decode()
 
     def ids_cursor(self, table: str, count: int) -> Any:
         """Ask for `count` fresh ids of `table`, before its rows are written (read them with

@@ -317,7 +317,7 @@ def test_a_lost_connection_fails_the_whole_group_and_writes_nothing(url: str) ->
             await killer.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE state = 'active' AND query LIKE 'SELECT pg_sleep%' "
-                "AND pid <> pg_backend_pid()"
+                "AND pid <> pg_backend_pid() AND datname = current_database()"
             )
         failed = await asyncio.gather(*doomed, return_exceptions=True)
         after = await groups.execute(LOG, [3, "c"], 3)  # the pool gives a new connection

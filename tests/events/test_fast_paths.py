@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from punchcard import rawsql
 from punchcard.db import Database, session_scope
 from punchcard.events import fastpath, service
 from punchcard.events.express import IdBlocks
@@ -149,6 +150,7 @@ def _results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("rule_set", sorted(RULE_SETS))
 @pytest.mark.parametrize("pending_days", [0, 14])
 @pytest.mark.parametrize("plan_first", [False, True], ids=["locked", "planned_first"])
+@pytest.mark.parametrize("copy", [False, True], ids=["pipeline", "copy"])
 def test_every_path_writes_what_the_general_path_writes(
     api: Api,
     db: Database,
@@ -158,10 +160,16 @@ def test_every_path_writes_what_the_general_path_writes(
     pending_days: int,
     rule_set: str,
     plan_first: bool,
+    copy: bool,
 ) -> None:
     """`planned_first`: the batch is planned before its members are locked (PostgreSQL; on
-    SQLite the same as `locked`)."""
+    SQLite the same as `locked`). `copy`: the batch's rows go out by (binary) COPY, as a
+    batch of 64 events or more does on PostgreSQL, rather than in one pipeline (on SQLite the
+    same as `pipeline`)."""
     monkeypatch.setattr(fastpath, "OPTIMISTIC_FROM", 1 if plan_first else 10_000)
+    if copy:
+        monkeypatch.setattr(fastpath, "COPY_THRESHOLD", 1)
+        monkeypatch.setattr(rawsql, "COPY_THRESHOLD", 1)
     bodies = _history()
     body = {"rules": RULE_SETS[rule_set]}
     assert api.client.put("/v1/rules", json=body, headers=api.headers()).status_code == 200

@@ -55,7 +55,7 @@ def read(
     order_by = " ORDER BY b.member_id"
     lock_sql = order_by + (" FOR UPDATE OF b" if raw.postgres and lock else "")
     member_match = (
-        f"(({raw.any_of('m.external_id')}) OR ({raw.any_of('m.id')}))"
+        f"(({raw.any_of('m.external_id')}) OR ({raw.any_of('m.id', 'bigint')}))"
         if by_id
         else raw.any_of("m.external_id")
     )

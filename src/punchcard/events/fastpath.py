@@ -249,6 +249,7 @@ def _plan(
         iter(known.tx_ids),
         iter(known.event_ids),
         iter(known.lot_ids),
+        money=raw.money,
     )
     if tiering is not None:
         tiering.measure(raw, [(member_id, event.occurred_at) for _, event, _, member_id in fresh])
@@ -330,14 +331,16 @@ def _write(
     one pipeline; many go by COPY, table by table."""
     few = len(rows.events) < COPY_THRESHOLD
     with raw.pipeline() if few else raw.guard():
-        raw.insert("ledger_transactions", earnplan.TRANSACTION_COLUMNS, rows.transactions)
-        raw.insert("postings", earnplan.POSTING_COLUMNS, rows.postings)
-        raw.insert("lots", earnplan.LOT_COLUMNS, rows.lots)
-        raw.insert("lot_entries", earnplan.LOT_ENTRY_COLUMNS, rows.lot_entries)
-        raw.insert("pending_credits", earnplan.PENDING_COLUMNS, rows.pending)
-        raw.insert("events", earnplan.EVENT_COLUMNS, rows.events)
-        raw.insert("orders", earnplan.ORDER_COLUMNS, rows.orders)
-        raw.insert("awards", earnplan.AWARD_COLUMNS, rows.awards)
+        raw.insert(
+            "ledger_transactions", earnplan.TRANSACTION_COLUMNS, rows.transactions, exact=True
+        )
+        raw.insert("postings", earnplan.POSTING_COLUMNS, rows.postings, exact=True)
+        raw.insert("lots", earnplan.LOT_COLUMNS, rows.lots, exact=True)
+        raw.insert("lot_entries", earnplan.LOT_ENTRY_COLUMNS, rows.lot_entries, exact=True)
+        raw.insert("pending_credits", earnplan.PENDING_COLUMNS, rows.pending, exact=True)
+        raw.insert("events", earnplan.EVENT_COLUMNS, rows.events, exact=True)
+        raw.insert("orders", earnplan.ORDER_COLUMNS, rows.orders, exact=True)
+        raw.insert("awards", earnplan.AWARD_COLUMNS, rows.awards, exact=True)
         raw.many(
             "UPDATE balances SET available = available + ?, pending = pending + ?, "
             "debt = debt + ?, lifetime_earned = lifetime_earned + ? "
