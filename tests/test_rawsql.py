@@ -23,7 +23,7 @@ from punchcard.rawsql import Raw
 # array literal), JSON escapes, control characters, and text beyond the BMP.
 AWKWARD = ['a"b', "a\\b", "{x,y}", "a,b", "NULL", "", " lead", "tab\there", "é", "🎉", "\x01"]
 texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     max_size=12,
 )
 
