@@ -17,7 +17,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
@@ -122,10 +121,7 @@ def unmigrated_db(backend: str, tmp_path: Path) -> Iterator[Database]:
 
 
 def downgrade(db: Database, revision: str) -> None:
-    config = migrate.alembic_config()
-    with db.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
+    migrate.downgrade(db.engine, revision)
 
 
 @pytest.fixture

@@ -8,10 +8,12 @@ loading them; `tests/cli/test_cli.py` keeps it equal to what Alembic finds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 _PACKAGED = Path(__file__).resolve().parent / "migrations"
 MIGRATIONS = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
 # The revision of the newest file in migrations/versions: change it with each new migration.
-HEAD = "a7d2c9e4f613"
+HEAD = "c3e8b1f5a2d7"
 
 
 def alembic_config() -> Config:
@@ -52,13 +54,40 @@ def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == HEAD
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for Alembic. On SQLite the foreign keys are not enforced
+    on it: a migration that rebuilds a table (SQLite's only way to change its keys) drops the
+    old one, which under enforced keys would first delete, or refuse to delete, the rows of
+    every table that refers to it. The pragma works only outside a transaction."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as conn:
+    with _migrating(engine) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    with _migrating(engine) as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
 
 
 def ensure_current(engine: Engine) -> None:
