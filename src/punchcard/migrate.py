@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, inspect, text
 
@@ -61,15 +61,15 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
     old one, which under enforced keys would first delete, or refuse to delete, the rows of
     every table that refers to it. The pragma works only outside a transaction."""
     with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        driver: Any = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 yield conn
         finally:
-            if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
