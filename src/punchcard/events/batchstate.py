@@ -34,8 +34,7 @@ class Known:
 
 
 def ref(event: EventInput) -> tuple[str, str]:
-    ((kind, value),) = event.member.items()
-    return kind, str(value)
+    return event.member_ref
 
 
 def read(
@@ -50,8 +49,9 @@ def read(
 ) -> Known:
     """`lock`: take the members' balance rows (PostgreSQL) before the other reads; `draw`:
     draw ids for every event (a second read of the same batch has its ids already)."""
-    ext = sorted({v for k, v in map(ref, events) if k == "external_id"})
-    by_id = sorted({int(v) for k, v in map(ref, events) if k == "id"})
+    refs = [e.member_ref for e in events]
+    ext = sorted({v for k, v in refs if k == "external_id"})
+    by_id = sorted({int(v) for k, v in refs if k == "id"})
     order_by = " ORDER BY b.member_id"
     lock_sql = order_by + (" FOR UPDATE OF b" if raw.postgres and lock else "")
     member_match = (

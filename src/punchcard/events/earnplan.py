@@ -10,7 +10,6 @@ instant into what the database stores, so the rows go out as they are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,14 +55,16 @@ AWARD_COLUMNS = (
 )  # fmt: skip
 
 
-# json.dumps(value, sort_keys=True) without building an encoder on every call.
-_SORTED_JSON = json.JSONEncoder(sort_keys=True)
-
-
 def _json(value: Any) -> str:
     """Stored JSON text. orjson: several documents per event, and json.dumps was a fifth of
     an import's time; anything it cannot encode natively (Decimal) is written as text."""
     return orjson.dumps(value, default=str).decode()
+
+
+def _sorted_json(value: dict[str, Any]) -> str:
+    """A transaction's meta, keys sorted as the ledger service writes them (json.dumps with
+    sort_keys, a twentieth of a planned event); compact, and read back by json.loads alike."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def event_facts(event: EventInput, order: OrderPlaced | None, first_order: bool | None) -> Facts:
@@ -188,7 +189,7 @@ class Planner:
         self.rows.transactions.append(
             (
                 tx_id, self.program.id, member_id, plan.kind.value, plan.points, reason, reference,
-                None, stored_at, self._stamp, _SORTED_JSON.encode(meta), digest,
+                None, stored_at, self._stamp, _sorted_json(meta), digest,
             )
         )  # fmt: skip
         self.rows.postings.extend(

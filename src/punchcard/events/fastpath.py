@@ -40,7 +40,7 @@ from punchcard.engagement.context import EventSeen
 from punchcard.engagement.hooks import Engaged
 from punchcard.errors import PunchcardError
 from punchcard.events import batchstate, earnplan
-from punchcard.events.batchstate import Known, ref
+from punchcard.events.batchstate import Known
 from punchcard.events.earnplan import Evaluated
 from punchcard.events.orders import OrderExistsError
 from punchcard.events.service import EventInput, EventMemberNotFoundError
@@ -97,7 +97,7 @@ def _insert_members(
 ) -> None:
     first_seen: dict[str, EventInput] = {}
     for event in events:
-        kind, value = ref(event)
+        kind, value = event.member_ref
         if kind == "external_id" and (
             value not in first_seen or event.occurred_at < first_seen[value].occurred_at
         ):
@@ -152,8 +152,8 @@ def ingest_many(
         e
         for e, data in zip(events, checked, strict=True)
         if not isinstance(data, PunchcardError)
-        and ref(e)[0] == "external_id"
-        and ref(e) not in known.members
+        and e.member_ref[0] == "external_id"
+        and e.member_ref not in known.members
         and e.source_id not in known.results
     ]
     if unknown and program.auto_enrol:
@@ -220,7 +220,7 @@ def _plan(
             outcomes[index] = {"same_as": seen[event.source_id]}
         elif isinstance(data, PunchcardError):
             outcomes[index] = data
-        elif (member := ref(event)) not in known.members:
+        elif (member := event.member_ref) not in known.members:
             outcomes[index] = EventMemberNotFoundError(
                 "no such member" + ("" if program.auto_enrol else " (auto-enrolment is off)"),
                 details={"member": event.member},

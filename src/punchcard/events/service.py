@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -46,6 +47,13 @@ class EventInput:
     channel: Channel = Channel.OTHER
     store_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def member_ref(self) -> tuple[str, str]:
+        """(identifier, value as text) of the member: what a batch groups and looks members
+        up by, several times an event, so worked out once."""
+        ((kind, value),) = self.member.items()
+        return kind, str(value)
 
 
 @dataclass
