@@ -120,3 +120,29 @@ def test_bulk_rows_are_stored_as_given(db: Database, exact: bool, n: int) -> Non
             for r in stored
         ]
     assert back == rows
+
+
+def test_ids_drawn_for_a_table_are_fresh_and_distinct(db: Database) -> None:
+    with db.engine.connect() as conn:
+        raw = Raw(connection=conn)
+        first = raw.drawn_ids(raw.ids_cursor("events", 5), 5)
+        second = raw.drawn_ids(raw.ids_cursor("events", 5), 5)
+        conn.rollback()
+    assert len(set(first)) == 5
+    if db.is_sqlite:  # from the largest id, under the writer's lock: the same until written
+        assert first == second == list(range(first[0], first[0] + 5))
+    else:  # the sequence never hands out a number twice
+        assert not set(first) & set(second)
+
+
+def test_the_sequence_is_looked_up_once_per_draw_not_once_per_id(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite continues from the largest id: no sequence")
+    with db.engine.connect() as conn:
+        sequence = rawsql.serial_sequence("events")
+        sql = f"EXPLAIN VERBOSE SELECT nextval({sequence}) FROM generate_series(1, 3)"
+        plan = conn.exec_driver_sql(sql).all()
+        conn.rollback()
+    text_plan = "\n".join(r[0] for r in plan)
+    assert "InitPlan" in text_plan, text_plan
+    assert "Output: nextval($0)" in text_plan, text_plan

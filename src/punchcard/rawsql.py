@@ -59,6 +59,14 @@ def _sqlite_text(value: datetime) -> str:
     return naive.isoformat(" ", "microseconds")  # zero-padded years, unlike strftime's %Y
 
 
+def serial_sequence(table: str) -> str:
+    """SQL for the sequence of `table`'s id, looked up once per statement: written as a
+    plain argument of nextval, `pg_get_serial_sequence` is a catalog lookup for every id
+    drawn, and 5,000 ids took 11 ms instead of 2 (three sequences a batch: a sixth of
+    PostgreSQL's work in an import)."""
+    return f"(SELECT pg_get_serial_sequence('{table}', 'id')::regclass)"
+
+
 class Raw:
     """The driver connection of a session's transaction, spoken to in its own dialect."""
 
@@ -182,11 +190,8 @@ class Raw:
         column's sequence; SQLite, whose single writer holds the database lock for the whole
         transaction, continues from the largest id."""
         if self.postgres:
-            return self.cursor(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                "FROM generate_series(1, ?)",
-                (count,),
-            )
+            sequence = serial_sequence(table)
+            return self.cursor(f"SELECT nextval({sequence}) FROM generate_series(1, ?)", (count,))
         return self.cursor(f"SELECT coalesce(max(id), 0) FROM {table}")
 
     def drawn_ids(self, cursor: Any, count: int) -> list[int]:

@@ -59,6 +59,7 @@ from punchcard.models import (
 )
 from punchcard.models.base import table_of
 from punchcard.programs.domain import ProgramSettings
+from punchcard.rawsql import serial_sequence
 from punchcard.rules.domain import RuleSet, evaluate
 from punchcard.rules.service import RulesInForce
 
@@ -100,8 +101,7 @@ class IdBlocks:
         with self._db.engine.connect() as connection:
             conn: Any = connection.connection.driver_connection
             rows = conn.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                "FROM generate_series(1, %s)",
+                f"SELECT nextval({serial_sequence(table)}) FROM generate_series(1, %s)",
                 (BLOCK,),
             ).fetchall()
             conn.commit()
