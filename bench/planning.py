@@ -25,7 +25,7 @@ from bench.ingest import DATA
 from punchcard import migrate
 from punchcard.db import open_database, session_scope
 from punchcard.events import fastpath, importer
-from punchcard.events.batchstate import Known, ref
+from punchcard.events.batchstate import Known
 from punchcard.events.service import EventInput
 from punchcard.events.sources import OrderRow, read
 from punchcard.events.types import check_data
@@ -38,7 +38,7 @@ from punchcard.rules import service as rules
 
 
 def _known(events: list[EventInput], ids: dict[tuple[str, str], int], first: int) -> Known:
-    members = {ref(e): ids[ref(e)] for e in events}
+    members = {e.member_ref: ids[e.member_ref] for e in events}
     drawn = list(range(first, first + len(events)))
     return Known(
         members=members,
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     events = [importer._event(r, "cdnow") for r in rows]
     ids: dict[tuple[str, str], int] = {}
     for event in events:
-        ids.setdefault(ref(event), len(ids) + 1)
+        ids.setdefault(event.member_ref, len(ids) + 1)
     now = utcnow()
     with tempfile.TemporaryDirectory() as scratch:
         db = open_database(f"sqlite:///{Path(scratch) / 'planning.db'}")

@@ -136,7 +136,9 @@ class Raw:
 
     def _column_types(self, table: str, columns: Sequence[str]) -> list[int]:
         """The columns' type oids, which a binary COPY must be told: read from the catalog
-        once per database and table, since a type's oid is the database's own."""
+        once per database and table, since a type's oid is the database's own. Kept for the
+        life of the process, like the rule and program caches: a migration that changes a
+        journal column's type is followed by a restart (`serve` refuses an older schema)."""
         key = (self.conn.info.host, self.conn.info.port, self.conn.info.dbname, table)
         found = _COLUMN_TYPES.get(key)
         if found is None:

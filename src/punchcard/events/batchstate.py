@@ -33,10 +33,6 @@ class Known:
     change_ids: list[int] = field(default_factory=list)
 
 
-def ref(event: EventInput) -> tuple[str, str]:
-    return event.member_ref
-
-
 def read(
     raw: Raw,
     program_id: int,
