@@ -23,6 +23,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from punchcard.db import READ_ONLY
+
 Row = tuple[Any, ...]
 COPY_THRESHOLD = 64  # rows; fewer go through executemany, which also works in a pipeline
 # (host, port, database, table) -> column -> type oid, for binary COPY (`Raw._column_types`)
@@ -81,8 +83,10 @@ class Raw:
     @contextmanager
     def beside(self) -> Iterator[Raw]:
         """Another connection of the pool, in a transaction of its own committed at the end:
-        for writes that must not wait for, nor hold locks until, the caller's commit."""
-        with self._connection.engine.begin() as connection:
+        for writes that must not wait for, nor hold locks until, the caller's commit. Always a
+        writer's, even beside a read-only connection (SQLite then takes its write lock)."""
+        engine = self._connection.engine.execution_options(**{READ_ONLY: False})
+        with engine.begin() as connection:
             yield Raw(connection=connection)
 
     def guard(self) -> AbstractContextManager[None]:

@@ -1,7 +1,8 @@
-"""A batch on PostgreSQL is planned before its members are locked and checked under the lock
-(`batchstate.basis`): whatever another transaction commits in between, what the batch writes is
-what it would have written planned under the lock. Each case commits its change at that exact
-moment, from a second session, just before the batch takes its locks."""
+"""A large batch is planned before it locks (PostgreSQL: its members' rows; SQLite, in the
+import's processes: the database, with ids set aside, `fastpath.Early`) and checked under the
+lock (`batchstate.basis`): whatever another transaction commits in between, what the batch
+writes is what it would have written planned under the lock. Each case commits its change at
+that exact moment, from a second session, between the plan and the lock."""
 
 from __future__ import annotations
 
@@ -31,15 +32,13 @@ HOUR = timedelta(hours=1)
 NO_FEATURES: frozenset[str] = frozenset()
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only(backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite plans a batch under its single writer's lock: nothing can come between")
+GAP = 1000  # between the largest ids and the block set aside for a batch on SQLite
 
 
 class Reads:
-    """Every `_read` of the batch, and an action run (and committed) once, just before the
-    read that takes the locks after an optimistic plan."""
+    """Every `_read` of the batch, and an action run (and committed) once, right after the
+    first plan: before the read that takes the locks (PostgreSQL), before the transaction
+    takes the write lock (SQLite)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[bool, bool]] = []
@@ -49,14 +48,15 @@ class Reads:
 
         def spied_read(*args: Any, lock: bool = True, draw: bool = True) -> Any:
             self.calls.append((lock, draw))
-            if lock and not draw and self.before_lock is not None:
-                action, self.before_lock = self.before_lock, None
-                action()
             return read(*args, lock=lock, draw=draw)
 
         def counted_plan(*args: Any) -> Any:
             self.plans += 1
-            return plan(*args)
+            planned = plan(*args)
+            if self.before_lock is not None:
+                action, self.before_lock = self.before_lock, None
+                action()
+            return planned
 
         monkeypatch.setattr(batchstate, "read", spied_read)
         monkeypatch.setattr(fastpath, "_plan", counted_plan)
@@ -81,9 +81,14 @@ def _program(
     assert report.ok, report
 
 
-def _ingest(db: Database, program: ProgramSettings, bodies: list[dict[str, Any]]) -> Any:
-    with session_scope(db.writer) as session:
-        current = rules.in_force(session, program.id)
+def _ingest(
+    db: Database, program: ProgramSettings, bodies: list[dict[str, Any]], gap: int = GAP
+) -> Any:
+    """On SQLite as the import's processes do it: planned on a snapshot, with a block of ids
+    `gap` above the largest ones."""
+    with session_scope(db.writer) as session, db.reader() as snapshot:
+        early = fastpath.Early(snapshot, _block(db, len(bodies), gap)) if db.is_sqlite else None
+        current = rules.in_force(snapshot if early else session, program.id)
         return fastpath.ingest_many(
             session,
             program=program,
@@ -92,7 +97,27 @@ def _ingest(db: Database, program: ProgramSettings, bodies: list[dict[str, Any]]
             now=START + 100 * HOUR,
             tiers=None,
             engaged=NO_FEATURES,
+            early=early,
         )
+
+
+def _block(db: Database, size: int, gap: int) -> batchstate.IdBlock:
+    with db.reader() as session:
+        tops = [
+            session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()
+            for table in batchstate.ID_TABLES
+        ]
+    firsts = (tops[0] + gap, tops[1] + gap, tops[2] + gap)
+    ceilings = (firsts[0] + size - 1, firsts[1] + size - 1, firsts[2] + size - 1)
+    return batchstate.IdBlock(firsts, size, ceilings)
+
+
+def _ids(db: Database, program: ProgramSettings, table: str) -> list[int]:
+    with db.reader() as session:
+        found = session.execute(
+            text(f"SELECT id FROM {table} WHERE program_id = :p ORDER BY id"), {"p": program.id}
+        )
+        return [int(i) for i in found.scalars()]
 
 
 def _elsewhere(db: Database, program: ProgramSettings, body: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +152,8 @@ def _others(n: int = 3) -> list[dict[str, Any]]:
 def test_a_large_batch_plans_before_locking_and_a_small_one_after(
     db: Database, make_program: ProgramFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if not db.url.startswith("postgresql"):
+        pytest.skip("SQLite plans before locking only when asked to (`Early`, below)")
     spy = Reads(monkeypatch)
     with _program(db, make_program, clock, [BASE]) as program:
         _ingest(db, program, _others(fastpath.OPTIMISTIC_FROM - 1))
@@ -245,3 +272,38 @@ def test_a_member_enrolled_meanwhile_gets_the_points(
     outcomes = _ingest(db, program, [_order("late", "12.00"), _order("late", "3.00")])
     assert all(isinstance(o, dict) for o in outcomes), outcomes
     assert _balance(db, program, "late") == (15, 0, 0)
+
+
+def test_on_sqlite_a_batch_asked_to_plans_on_a_snapshot_and_checks_under_the_lock(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL draws its ids from sequences: no block to set aside")
+    with _program(db, make_program, clock, [BASE]) as program:
+        before = _ids(db, program, "ledger_transactions")
+        block = _block(db, 3, GAP)
+        _ingest(db, program, _others(3))
+        assert reads.calls[0] == (False, False)  # a snapshot, no ids drawn: the block's
+        assert reads.calls[-1] == (True, False)  # checked under the lock
+        assert reads.plans == 1
+        assert _ids(db, program, "ledger_transactions")[len(before) :] == list(
+            range(block.firsts[0], block.firsts[0] + 3)
+        )
+
+
+def test_on_sqlite_ids_another_writer_took_meanwhile_are_drawn_above_every_block(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL draws its ids from sequences: no block to set aside")
+    with _program(db, make_program, clock, [BASE]) as program:
+        _elsewhere(db, program, _order("first", "1.00", at_hour=1))
+        block = _block(db, 3, gap=1)  # the very next ids, which the next writer takes
+        reads.before_lock = lambda: _elsewhere(db, program, _order("between", "2.00"))
+        outcomes = _ingest(db, program, _others(3), gap=1)
+        assert all(isinstance(o, dict) for o in outcomes), outcomes
+        assert reads.plans == 2  # the block was taken: planned again under the lock
+        batch = _ids(db, program, "ledger_transactions")[-3:]
+        assert min(batch) > block.ceilings[0]
+        assert [o["transaction_id"] for o in outcomes] == batch
+        assert _balance(db, program, "between") == (2, 0, 0)

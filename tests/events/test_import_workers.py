@@ -1,6 +1,6 @@
-"""An import spread over processes (PostgreSQL) writes what one process writes, reports the
-same, takes an order id two processes share once, and stops with one clear error when a
-process fails. On SQLite any number of workers means one process."""
+"""An import spread over processes writes what one process writes, reports the same, takes an
+order id two processes share once, and stops with one clear error when a process fails; on
+both databases (SQLite's processes plan before taking its write lock, with ids set aside)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from punchcard.cli import app
-from punchcard.db import Database, session_scope
-from punchcard.events import importworkers, service
+from punchcard.db import Database, open_database, session_scope
+from punchcard.events import importer, importworkers, service
 from punchcard.events.importer import import_orders
 from punchcard.events.importworkers import ImportWorkerError, part_of
 from punchcard.events.sources import read
@@ -70,12 +70,12 @@ def _customers_in_two_parts() -> tuple[str, str]:
 
 
 def test_an_order_id_two_processes_share_is_imported_once(
-    db: Database, make_program: ProgramFactory, tmp_path: Path, backend: str
+    db: Database, make_program: ProgramFactory, tmp_path: Path
 ) -> None:
-    """Both processes reach the order id together: a transaction elsewhere holds it,
-    uncommitted, while they write, and commits once they wait for it."""
-    if backend != "postgresql":
-        pytest.skip("SQLite imports in one process: no two processes to collide")
+    """Both processes reach the order id together: on PostgreSQL a transaction elsewhere holds
+    it, uncommitted, while they write, and commits once they wait for it. On SQLite a
+    transaction held open across the fork would be copied into the children (its locks are a
+    process's own), so there the two processes race for it alone."""
     program = make_program()
     a, b = _customers_in_two_parts()
     path = tmp_path / "orders.csv"
@@ -86,6 +86,18 @@ def test_an_order_id_two_processes_share_is_imported_once(
         f"{a},a2,2026-03-02T10:00:00Z,5.00,EUR\n"
         f"{b},b2,2026-03-02T10:00:00Z,6.00,EUR\n"
     )
+    if db.is_sqlite:  # the same order id is the same event id here: a replay, as in one process
+        alone = make_program()
+        one = import_orders(db, program_id=alone.id, rows=read(path, "csv"), fmt="csv", now=NOW)
+        report = import_orders(
+            db, program_id=program.id, rows=read(path, "csv"), fmt="csv", now=NOW, workers=2
+        )
+        assert report.as_json() == one.as_json()
+        assert report.orders_imported == 3
+        assert report.skipped == {"already_imported": 1}
+        with db.reader() as reader:
+            assert verify(reader, program.id).ok
+        return
     blocker = _inputs([_csv_event("elsewhere", "dup")])[0]
     session_cm = session_scope(db.writer)
     session = session_cm.__enter__()
@@ -120,10 +132,8 @@ def _csv_event(customer: str, order_id: str) -> dict[str, object]:
 
 
 def test_a_failing_process_stops_the_import_with_one_clear_error(
-    db: Database, tmp_path: Path, backend: str
+    db: Database, tmp_path: Path
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite imports in one process")
     path = tmp_path / "orders.csv"
     path.write_text(
         "external_id,order_id,occurred_at,total,currency\n"
@@ -144,3 +154,11 @@ def test_the_cli_takes_a_number_of_workers(db: Database, make_program: ProgramFa
     assert "imported 6911 orders" in done.output
     refused = CliRunner().invoke(app, [*args, "--program", str(program.id), "--workers", "0"])
     assert refused.exit_code == 2
+
+
+def test_a_sqlite_database_in_memory_is_imported_in_one_process(tmp_path: Path) -> None:
+    """No other process can open it: `--workers` is not honoured there."""
+    assert importer._in_memory(open_database("sqlite://"))
+    assert importer._in_memory(open_database("sqlite:///:memory:"))
+    assert not importer._in_memory(open_database(f"sqlite:///{tmp_path / 'file.db'}"))
+    assert not importer._in_memory(open_database("postgresql+psycopg://u@127.0.0.1/x"))

@@ -103,8 +103,8 @@ def import_orders_command(
         typer.Option(
             min=1,
             max=32,
-            help="Processes on PostgreSQL, customers dealt out among them (default: the CPU "
-            "count, at most 4); SQLite has one writer and always uses one.",
+            help="Processes, customers dealt out among them (default: the CPU count, at "
+            "most 4); on SQLite they plan in parallel and write in turn.",
         ),
     ] = None,
 ) -> None:

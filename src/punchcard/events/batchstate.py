@@ -1,6 +1,8 @@
 """What the database already holds about a batch of earning events, read in one round trip
 (`read`), and the part of it a batch's plan stands on (`basis`): the fast path plans a large
-batch on an unlocked read and keeps the plan only if the locked read has the same basis."""
+batch on an unlocked read and keeps the plan only if the locked read has the same basis. On
+SQLite, whose ids come from the largest one under the write lock, a batch planned before the
+lock plans with ids set aside for it (`IdBlock`)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,46 @@ class Known:
     lot_ids: list[int]
     held: dict[int, Held] = field(default_factory=dict)  # stored tiers (programs with tiers)
     change_ids: list[int] = field(default_factory=list)
+
+
+ID_TABLES = ("ledger_transactions", "events", "lots")  # the ids an earning batch draws
+
+
+@dataclass(frozen=True)
+class IdBlock:
+    """Ids of `ID_TABLES` set aside for one batch planned before SQLite's write lock (the
+    import's processes, `importworkers`): `size` ids from each of `firsts`. The import sets
+    aside one block per batch, all of them at or below `ceilings`. Another writer (the API, say)
+    takes the largest id plus one and may land in a block not yet written: the batch then sees
+    its block taken under the lock (`taken`) and draws ids above every block (`above`)."""
+
+    firsts: tuple[int, int, int]
+    size: int
+    ceilings: tuple[int, int, int]
+
+    def ids(self) -> tuple[list[int], list[int], list[int]]:
+        tx, ev, lot = (list(range(first, first + self.size)) for first in self.firsts)
+        return tx, ev, lot
+
+    def taken(self, raw: Raw) -> bool:
+        """Whether any row already holds one of these ids (read under the write lock)."""
+        found = [
+            raw.cursor(
+                f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id BETWEEN ? AND ?)",
+                (first, first + self.size - 1),
+            ).fetchone()[0]
+            for table, first in zip(ID_TABLES, self.firsts, strict=True)
+        ]
+        return any(found)
+
+    def above(self, raw: Raw, count: int) -> tuple[list[int], list[int], list[int]]:
+        """`count` fresh ids of each table above every block (read under the write lock)."""
+        drawn = []
+        for table, ceiling in zip(ID_TABLES, self.ceilings, strict=True):
+            top = raw.drawn_ids(raw.ids_cursor(table, count), 1)[0] - 1
+            start = max(top, ceiling) + 1
+            drawn.append(list(range(start, start + count)))
+        return drawn[0], drawn[1], drawn[2]
 
 
 def read(
@@ -79,7 +121,7 @@ def read(
             f"WHERE m.program_id = ? AND {member_match}",
             [program_id, *member_params],
         )
-        tables = ("ledger_transactions", "events", "lots") if draw else ()
+        tables = ID_TABLES if draw else ()
         ids = [raw.ids_cursor(table, n) for table in tables]
         if policy is not None:  # one tier change per event; catch-ups draw more as needed
             held = tiers_repo.held_cursor(raw, program_id, member_match, member_params)

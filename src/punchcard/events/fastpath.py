@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -77,15 +77,18 @@ def eligible(rules: RuleSet, event: EventInput) -> bool:
     )
 
 
-def _enrol(raw: Raw, program: ProgramSettings, events: list[EventInput], now: datetime) -> None:
+def _enrol(
+    raw: Raw, program: ProgramSettings, events: list[EventInput], now: datetime, *, apart: bool
+) -> None:
     """Members for the unknown external ids, with their balance rows; a racing enrolment of
     the same customer makes no second member (ON CONFLICT DO NOTHING).
 
     On PostgreSQL the enrolment commits on its own connection: this transaction already holds
     the locks of its known members, and a concurrent batch inserting the same new customer
     while waiting for one of those locks would deadlock with it. A member enrolled by an event
-    that then fails stays enrolled, as after `POST /v1/members`."""
-    if raw.postgres:
+    that then fails stays enrolled, as after `POST /v1/members`. `apart`: commit on another
+    connection on SQLite too (a batch planned before its write lock, `Early`)."""
+    if raw.postgres or apart:
         with raw.beside() as other:
             _insert_members(other, program, events, now)
     else:  # one writer at a time: no one to deadlock with
@@ -121,6 +124,19 @@ def _insert_members(
         )
 
 
+@dataclass(frozen=True)
+class Early:
+    """A large batch on SQLite planned before its transaction takes the write lock, so that
+    the import's processes plan while another one writes (`importworkers`): the reads go
+    through `snapshot`, a read-only session of the same database, enrolment commits on a
+    connection of its own, and the plan uses `ids`, set aside for this batch. Under the lock
+    the batch is read again; the plan stands unless its basis changed or another writer took
+    one of those ids, and is otherwise made again there, as on PostgreSQL."""
+
+    snapshot: Session
+    ids: batchstate.IdBlock
+
+
 def ingest_many(
     session: Session,
     *,
@@ -131,13 +147,17 @@ def ingest_many(
     replayed: set[int] | None = None,
     tiers: Policy | Literal["read"] | None = "read",
     engaged: Engaged | None = None,
+    early: Early | None = None,
 ) -> list[Outcome]:
     """Each event's stored result (a replay gives the first one back) or its error, in order;
     `replayed` collects the positions of replays. The events must be `eligible`; the caller
     commits. `tiers`: the program's tier policy if the caller has it at hand (cached);
-    `engaged`: whether engagement features are set up (`engagement.hooks`), read if None."""
-    raw = Raw(session)
-    policy = tiers_service.policy_of(session, program.id) if tiers == "read" else tiers
+    `engaged`: whether engagement features are set up (`engagement.hooks`), read if None;
+    `early`: plan on SQLite before taking the write lock (`Early`)."""
+    reads = early.snapshot if early is not None else session
+    policy = tiers_service.policy_of(reads, program.id) if tiers == "read" else tiers
+    if policy is not None:  # the tier batch reads each member's metric under the lock
+        early = None
     checked: list[OrderPlaced | PunchcardError | None] = []
     for event in events:
         try:
@@ -146,8 +166,16 @@ def ingest_many(
         except PunchcardError as exc:
             checked.append(exc)
     orders = sorted({c.order_id for c in checked if isinstance(c, OrderPlaced)})
-    optimistic = raw.postgres and policy is None and len(events) >= OPTIMISTIC_FROM
-    known = batchstate.read(raw, program.id, events, orders, policy, lock=not optimistic)
+    if early is not None:
+        first = Raw(early.snapshot)
+        assert not first.postgres, "PostgreSQL plans before locking without an Early"
+        optimistic = True
+    else:
+        first = Raw(session)
+        optimistic = first.postgres and policy is None and len(events) >= OPTIMISTIC_FROM
+    draw = early is None
+    known = batchstate.read(first, program.id, events, orders, policy, lock=not optimistic,
+                            draw=draw)  # fmt: skip
     unknown = [  # events refused for their data enrol no one
         e
         for e, data in zip(events, checked, strict=True)
@@ -157,19 +185,33 @@ def ingest_many(
         and e.source_id not in known.results
     ]
     if unknown and program.auto_enrol:
-        _enrol(raw, program, unknown, now)
-        known = batchstate.read(raw, program.id, events, orders, policy, lock=not optimistic)
+        _enrol(first, program, unknown, now, apart=early is not None)
+        if early is not None:  # a new snapshot, which sees the members just enrolled
+            early.snapshot.rollback()
+            first = Raw(early.snapshot)
+        known = batchstate.read(first, program.id, events, orders, policy, lock=not optimistic,
+                                draw=draw)  # fmt: skip
+    if early is not None:
+        tx_ids, event_ids, lot_ids = early.ids.ids()
+        known = replace(known, tx_ids=tx_ids, event_ids=event_ids, lot_ids=lot_ids)
     tiering = None
     if policy is not None:
         tiering = TierBatch(program.id, policy, known.held, now, iter(known.change_ids))
     history = batchstate.first_orders_matter(rules.rules, events, engaged)
     basis = batchstate.basis(known, history)
-    outcomes, written, rows = _plan(raw, program, rules, events, checked, known, now, tiering)
+    outcomes, written, rows = _plan(first, program, rules, events, checked, known, now, tiering)
+    if early is not None:
+        early.snapshot.rollback()  # the snapshot held no longer than needed (WAL checkpoints)
+    raw = first if early is None else Raw(session)  # `early`: SQLite's write lock, taken now
     if optimistic:
         locked = batchstate.read(raw, program.id, events, orders, policy, draw=False)
-        if batchstate.basis(locked, history) != basis:  # changed meanwhile: plan again
-            known = replace(locked, tx_ids=known.tx_ids, event_ids=known.event_ids,
-                            lot_ids=known.lot_ids)  # fmt: skip
+        taken = early is not None and early.ids.taken(raw)
+        if taken or batchstate.basis(locked, history) != basis:  # changed: plan again
+            if early is not None:
+                tx_ids, event_ids, lot_ids = early.ids.above(raw, len(events))
+            else:
+                tx_ids, event_ids, lot_ids = known.tx_ids, known.event_ids, known.lot_ids
+            known = replace(locked, tx_ids=tx_ids, event_ids=event_ids, lot_ids=lot_ids)
             outcomes, written, rows = _plan(
                 raw, program, rules, events, checked, known, now, tiering
             )

@@ -4,15 +4,18 @@ events in one transaction each (a savepoint per event, so one bad row costs only
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from punchcard.db import Database, session_scope
 from punchcard.errors import PunchcardError
 from punchcard.events import fastpath, service
+from punchcard.events.batchstate import IdBlock
 from punchcard.events.sources import OrderRow, Skip
 from punchcard.models import Member
 from punchcard.programs import service as programs
@@ -68,6 +71,11 @@ def _event(row: OrderRow, fmt: str) -> service.EventInput:
     )
 
 
+def _in_memory(db: Database) -> bool:
+    url = db.engine.url
+    return db.is_sqlite and url.database in (None, "", ":memory:")
+
+
 def members_of(db: Database, program_id: int) -> int:
     with db.reader() as session:
         return int(
@@ -88,9 +96,9 @@ def import_orders(
     progress: Callable[[int], None] | None = None,
     workers: int = 1,
 ) -> ImportReport:
-    """`workers`: processes to spread the customers over, on PostgreSQL (`importworkers`);
-    SQLite has one writer, and imports in this process whatever is asked."""
-    if workers > 1 and not db.is_sqlite:
+    """`workers`: processes to spread the customers over (`importworkers`); a SQLite database
+    in memory, which no other process can open, is imported in this process whatever is asked."""
+    if workers > 1 and not _in_memory(db):
         from punchcard.events import importworkers
 
         return importworkers.import_parallel(
@@ -161,6 +169,15 @@ def refresh_statistics(db: Database) -> None:
         conn.commit()
 
 
+@contextmanager
+def _snapshot(db: Database, ids: IdBlock | None) -> Iterator[Session | None]:
+    if ids is None:
+        yield None
+        return
+    with db.reader() as session:
+        yield session
+
+
 def flush(
     db: Database,
     program_id: int,
@@ -168,16 +185,27 @@ def flush(
     fmt: str,
     now: datetime,
     report: ImportReport,
+    ids: IdBlock | None = None,
 ) -> None:
+    """`ids`: on SQLite, plan the batch before taking the write lock, with these ids
+    (`fastpath.Early`: the import's processes plan while another one writes)."""
     events = [_event(row, fmt) for row in batch]
     line_of = {e.source_id: row.line_no for e, row in zip(events, batch, strict=True)}
-    with session_scope(db.writer) as session:
-        program = programs.get_program(session, program_id)
-        current = rules.in_force(session, program_id)
+    with session_scope(db.writer) as session, _snapshot(db, ids) as snapshot:
+        reads = snapshot if snapshot is not None else session
+        program = programs.get_program(reads, program_id)
+        current = rules.in_force(reads, program_id)
         if all(fastpath.eligible(current.rules, e) for e in events[:1]):
             replayed: set[int] = set()
+            early = None if snapshot is None or ids is None else fastpath.Early(snapshot, ids)
             outcomes = fastpath.ingest_many(
-                session, program=program, rules=current, events=events, now=now, replayed=replayed
+                session,
+                program=program,
+                rules=current,
+                events=events,
+                now=now,
+                replayed=replayed,
+                early=early,
             )
             for index, (event, outcome) in enumerate(zip(events, outcomes, strict=True)):
                 line = line_of[event.source_id]

@@ -1,10 +1,16 @@
-"""An import spread over several processes, on PostgreSQL.
+"""An import spread over several processes.
 
 An import's time is mostly Python planning each order, and one process uses one core. Here the
 rows are read once, dealt out by customer (every order of a customer goes to the same
 process, in file order, so each member's history is written in the order it happened and no
 two processes wait for the same member's lock), and each process imports its share in
 batches, exactly as `importer` does in one process, on its own connection.
+
+SQLite has one writer at a time, so there each batch is planned before its transaction takes
+the write lock (`fastpath.Early`) and only the writing waits for the other processes. Its ids
+come from the largest one under the lock, so this process sets aside a block of ids for every
+batch of the window before forking (`_Blocks`); a batch whose block another writer took
+meanwhile is planned again under the lock, with ids above every block.
 
 The processes are forked, so they start with the modules already imported and need no
 arguments sent over; the parent closes its connections first, so that no connection is shared
@@ -26,11 +32,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from punchcard.db import Database
+from punchcard.db import Database, share_writer_lock
 from punchcard.errors import PunchcardError
 from punchcard.events import importer
+from punchcard.events.batchstate import ID_TABLES, IdBlock
 from punchcard.events.importer import ImportReport
 from punchcard.events.sources import OrderRow, Skip
+from punchcard.rawsql import Raw
 
 POLL_SECONDS = 0.5
 # Rows held in memory at a time: the file is imported window after window (a customer's
@@ -63,8 +71,38 @@ class _Job:
         if self.progress is not None:
             self.progress(n)
 
-    def flush(self, batch: list[OrderRow], report: ImportReport) -> None:
-        importer.flush(self.db, self.program_id, batch, self.fmt, self.now, report)
+    def flush(
+        self, batch: list[OrderRow], report: ImportReport, ids: IdBlock | None = None
+    ) -> None:
+        importer.flush(self.db, self.program_id, batch, self.fmt, self.now, report, ids)
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """The ids set aside for one window on SQLite: `size` (the batch size) ids of each table
+    per batch, the batches of process 0 first, then those of process 1, and so on, all above
+    `bases` (each table's largest id when the window started)."""
+
+    bases: tuple[int, int, int]
+    size: int
+    starts: tuple[int, ...]  # each process's first block
+    total: int  # blocks in the window
+
+    @classmethod
+    def of(cls, db: Database, parts: list[list[OrderRow]], size: int) -> _Blocks:
+        counts = [-(-len(part) // size) for part in parts]
+        starts = tuple(sum(counts[:i]) for i in range(len(parts)))
+        with db.reader() as session:
+            raw = Raw(session)
+            tops = [raw.drawn_ids(raw.ids_cursor(t, 1), 1)[0] - 1 for t in ID_TABLES]
+        return cls((tops[0], tops[1], tops[2]), size, starts, sum(counts))
+
+    def block(self, process: int, batch: int) -> IdBlock:
+        index = self.starts[process] + batch
+        firsts = [base + index * self.size + 1 for base in self.bases]
+        ceilings = [base + self.total * self.size for base in self.bases]
+        return IdBlock((firsts[0], firsts[1], firsts[2]), self.size,
+                       (ceilings[0], ceilings[1], ceilings[2]))  # fmt: skip
 
 
 def import_parallel(
@@ -110,11 +148,13 @@ def _run(job: _Job, parts: list[list[OrderRow]], report: ImportReport) -> list[l
     """Run one process per part; add up their reports; return the batches to import again."""
     if not parts:
         return []
+    blocks = _Blocks.of(job.db, parts, job.batch_size) if job.db.is_sqlite else None
     job.db.engine.dispose()  # no pooled connection may be inherited by a child
     context = multiprocessing.get_context("fork")
     inbox: Any = context.Queue()
+    writing = context.Lock()
     processes = [
-        context.Process(target=_work, args=(index, job, part, inbox), daemon=True)
+        context.Process(target=_work, args=(index, job, part, inbox, blocks, writing), daemon=True)
         for index, part in enumerate(parts)
     ]
     for process in processes:
@@ -164,16 +204,27 @@ def _collect(
     return retries
 
 
-def _work(index: int, job: _Job, part: list[OrderRow], outbox: Any) -> None:
-    """One process's share, batch by batch, each batch its own transaction as in one process."""
+def _work(
+    index: int,
+    job: _Job,
+    part: list[OrderRow],
+    outbox: Any,
+    blocks: _Blocks | None,
+    writing: Any,
+) -> None:
+    """One process's share, batch by batch, each batch its own transaction as in one process.
+    `writing`: the lock the processes' SQLite writers share (`db.share_writer_lock`)."""
     try:
+        if job.db.is_sqlite:
+            share_writer_lock(job.db.engine, writing)
         report = ImportReport()
         size = job.batch_size
         for flushed, start in enumerate(range(0, len(part), size), start=1):
             batch = part[start : start + size]
             done = ImportReport()
+            ids = blocks.block(index, flushed - 1) if blocks is not None else None
             try:
-                job.flush(batch, done)
+                job.flush(batch, done, ids)
             except IntegrityError:  # an order id another process took meanwhile
                 outbox.put((index, "retry", batch))
                 continue
