@@ -192,6 +192,9 @@ def ingest_many(
         known = batchstate.read(first, program.id, events, orders, policy, lock=not optimistic,
                                 draw=draw)  # fmt: skip
     if early is not None:
+        # The snapshot ends before the planning: a reader holding it would keep the other
+        # processes' commits from being checkpointed, and SQLite's WAL would only grow.
+        early.snapshot.rollback()
         tx_ids, event_ids, lot_ids = early.ids.ids()
         known = replace(known, tx_ids=tx_ids, event_ids=event_ids, lot_ids=lot_ids)
     tiering = None
@@ -200,8 +203,6 @@ def ingest_many(
     history = batchstate.first_orders_matter(rules.rules, events, engaged)
     basis = batchstate.basis(known, history)
     outcomes, written, rows = _plan(first, program, rules, events, checked, known, now, tiering)
-    if early is not None:
-        early.snapshot.rollback()  # the snapshot held no longer than needed (WAL checkpoints)
     raw = first if early is None else Raw(session)  # `early`: SQLite's write lock, taken now
     if optimistic:
         locked = batchstate.read(raw, program.id, events, orders, policy, draw=False)
