@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from punchcard.cli import app
 from punchcard.db import Database, open_database, session_scope
-from punchcard.events import importer, importworkers, service
+from punchcard.events import batchstate, importer, importworkers, service
 from punchcard.events.importer import import_orders
 from punchcard.events.importworkers import ImportWorkerError, part_of
 from punchcard.events.sources import read
@@ -162,3 +163,33 @@ def test_a_sqlite_database_in_memory_is_imported_in_one_process(tmp_path: Path) 
     assert importer._in_memory(open_database("sqlite:///:memory:"))
     assert not importer._in_memory(open_database(f"sqlite:///{tmp_path / 'file.db'}"))
     assert not importer._in_memory(open_database("postgresql+psycopg://u@127.0.0.1/x"))
+
+
+def test_an_import_locks_its_members_before_planning_and_reads_them_once(
+    db: Database, make_program: ProgramFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No one else shares an import's customers, so a batch takes its locks at the first read
+    (no second read to check an early plan against), and after enrolling new members reads
+    only their events again, drawing no second set of ids."""
+    calls: list[tuple[int, bool, bool]] = []
+    spied = batchstate.read
+
+    def spy(raw: Any, program_id: int, events: list[Any], *args: Any, **kw: Any) -> Any:
+        calls.append((len(events), kw.get("lock", True), kw.get("draw", True)))
+        return spied(raw, program_id, events, *args, **kw)
+
+    monkeypatch.setattr(batchstate, "read", spy)
+    program = make_program()
+    report = import_orders(
+        db, program_id=program.id, rows=read(SAMPLE, "cdnow-sample"), fmt="cdnow-sample",
+        now=NOW, batch_size=500, workers=1,
+    )  # fmt: skip
+    assert report.orders_imported == 6911
+    assert all(lock for _, lock, _ in calls)
+    drawing = [n for n, _, draw in calls if draw]
+    assert sum(drawing) == 6919 - 8  # one draw per batch, of the batch's size
+    enrolled = [n for n, _, draw in calls if not draw]
+    assert enrolled  # read again: the events of new members only
+    assert sum(enrolled) < 6911
+    with db.reader() as session:
+        assert verify(session, program.id).ok

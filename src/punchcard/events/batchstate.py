@@ -6,7 +6,7 @@ lock plans with ids set aside for it (`IdBlock`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -149,6 +149,21 @@ def read(
         known.held = tiers_repo.held_rows(raw, held)
         known.change_ids = raw.drawn_ids(ids[3], n) if draw else []
     return known
+
+
+def with_enrolled(known: Known, enrolled: Known) -> Known:
+    """`known` completed with a read of just the events whose members were enrolled after it
+    (`enrolled`, read without drawing ids): their members, balances, stored tiers and first
+    orders. The ids, and the event and order ids already recorded, stay as first read."""
+    return replace(
+        known,
+        members={**known.members, **enrolled.members},
+        balances={**known.balances, **enrolled.balances},
+        results={**known.results, **enrolled.results},
+        orders=known.orders | enrolled.orders,
+        first_orders={**known.first_orders, **enrolled.first_orders},
+        held={**known.held, **enrolled.held},
+    )
 
 
 def first_orders_matter(rules: RuleSet, events: list[EventInput], engaged: Engaged | None) -> bool:

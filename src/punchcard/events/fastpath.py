@@ -148,12 +148,15 @@ def ingest_many(
     tiers: Policy | Literal["read"] | None = "read",
     engaged: Engaged | None = None,
     early: Early | None = None,
+    lock_first: bool = False,
 ) -> list[Outcome]:
     """Each event's stored result (a replay gives the first one back) or its error, in order;
     `replayed` collects the positions of replays. The events must be `eligible`; the caller
     commits. `tiers`: the program's tier policy if the caller has it at hand (cached);
     `engaged`: whether engagement features are set up (`engagement.hooks`), read if None;
-    `early`: plan on SQLite before taking the write lock (`Early`)."""
+    `early`: plan on SQLite before taking the write lock (`Early`); `lock_first`: lock before
+    planning whatever the batch's size, for a caller whose batches no one else shares members
+    with (the import's processes, each with its own customers), sparing the second read."""
     reads = early.snapshot if early is not None else session
     policy = tiers_service.policy_of(reads, program.id) if tiers == "read" else tiers
     if policy is not None:  # the tier batch reads each member's metric under the lock
@@ -172,7 +175,9 @@ def ingest_many(
         optimistic = True
     else:
         first = Raw(session)
-        optimistic = first.postgres and policy is None and len(events) >= OPTIMISTIC_FROM
+        optimistic = (
+            first.postgres and policy is None and len(events) >= OPTIMISTIC_FROM and not lock_first
+        )
     draw = early is None
     known = batchstate.read(first, program.id, events, orders, policy, lock=not optimistic,
                             draw=draw)  # fmt: skip
@@ -189,8 +194,10 @@ def ingest_many(
         if early is not None:  # a new snapshot, which sees the members just enrolled
             early.snapshot.rollback()
             first = Raw(early.snapshot)
-        known = batchstate.read(first, program.id, events, orders, policy, lock=not optimistic,
-                                draw=draw)  # fmt: skip
+        # Only the events of the members just enrolled are read again: the rest is as read.
+        enrolled = batchstate.read(first, program.id, unknown, [], policy, lock=not optimistic,
+                                   draw=False)  # fmt: skip
+        known = batchstate.with_enrolled(known, enrolled)
     if early is not None:
         # The snapshot ends before the planning: a reader holding it would keep the other
         # processes' commits from being checkpointed, and SQLite's WAL would only grow.

@@ -206,6 +206,7 @@ def flush(
                 now=now,
                 replayed=replayed,
                 early=early,
+                lock_first=True,  # each of the import's processes has its own customers
             )
             for index, (event, outcome) in enumerate(zip(events, outcomes, strict=True)):
                 line = line_of[event.source_id]
