@@ -67,12 +67,17 @@ class IdBlock:
 
     def above(self, raw: Raw, count: int) -> tuple[list[int], list[int], list[int]]:
         """`count` fresh ids of each table above every block (read under the write lock)."""
-        drawn = []
-        for table, ceiling in zip(ID_TABLES, self.ceilings, strict=True):
-            top = raw.drawn_ids(raw.ids_cursor(table, count), 1)[0] - 1
-            start = max(top, ceiling) + 1
-            drawn.append(list(range(start, start + count)))
-        return drawn[0], drawn[1], drawn[2]
+        starts = [
+            max(top, ceiling) + 1 for top, ceiling in zip(tops(raw), self.ceilings, strict=True)
+        ]
+        tx, ev, lot = (list(range(start, start + count)) for start in starts)
+        return tx, ev, lot
+
+
+def tops(raw: Raw) -> tuple[int, int, int]:
+    """The largest id of each of `ID_TABLES` (on SQLite, under the write lock: the last taken)."""
+    found = [raw.cursor(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0] for t in ID_TABLES]
+    return int(found[0]), int(found[1]), int(found[2])
 
 
 def read(

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from punchcard.db import Database, share_writer_lock
 from punchcard.errors import PunchcardError
 from punchcard.events import importer
-from punchcard.events.batchstate import ID_TABLES, IdBlock
+from punchcard.events.batchstate import IdBlock, tops
 from punchcard.events.importer import ImportReport
 from punchcard.events.sources import OrderRow, Skip
 from punchcard.rawsql import Raw
@@ -93,9 +93,8 @@ class _Blocks:
         counts = [-(-len(part) // size) for part in parts]
         starts = tuple(sum(counts[:i]) for i in range(len(parts)))
         with db.reader() as session:
-            raw = Raw(session)
-            tops = [raw.drawn_ids(raw.ids_cursor(t, 1), 1)[0] - 1 for t in ID_TABLES]
-        return cls((tops[0], tops[1], tops[2]), size, starts, sum(counts))
+            bases = tops(Raw(session))
+        return cls(bases, size, starts, sum(counts))
 
     def block(self, process: int, batch: int) -> IdBlock:
         index = self.starts[process] + batch
