@@ -22,6 +22,7 @@ from punchcard.ledger.verify import verify
 from punchcard.members import service as members
 from punchcard.members.domain import Channel
 from punchcard.programs.domain import ProgramSettings
+from punchcard.rawsql import Raw
 from punchcard.rules import service as rules
 from punchcard.rules.schemas import parse_rule_set
 from tests.conftest import START, ProgramFactory
@@ -103,10 +104,7 @@ def _ingest(
 
 def _block(db: Database, size: int, gap: int) -> batchstate.IdBlock:
     with db.reader() as session:
-        tops = [
-            session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()
-            for table in batchstate.ID_TABLES
-        ]
+        tops = batchstate.tops(Raw(session))
     firsts = (tops[0] + gap, tops[1] + gap, tops[2] + gap)
     ceilings = (firsts[0] + size - 1, firsts[1] + size - 1, firsts[2] + size - 1)
     return batchstate.IdBlock(firsts, size, ceilings)
@@ -275,11 +273,16 @@ def test_a_member_enrolled_meanwhile_gets_the_points(
     assert _balance(db, program, "late") == (15, 0, 0)
 
 
+@pytest.fixture
+def _sqlite_only(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL draws its ids from sequences: no block to set aside")
+
+
+@pytest.mark.usefixtures("_sqlite_only")
 def test_on_sqlite_a_batch_asked_to_plans_on_a_snapshot_and_checks_under_the_lock(
     db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
 ) -> None:
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL draws its ids from sequences: no block to set aside")
     with _program(db, make_program, clock, [BASE]) as program:
         before = _ids(db, program, "ledger_transactions")
         block = _block(db, 3, GAP)
@@ -292,11 +295,10 @@ def test_on_sqlite_a_batch_asked_to_plans_on_a_snapshot_and_checks_under_the_loc
         )
 
 
+@pytest.mark.usefixtures("_sqlite_only")
 def test_on_sqlite_ids_another_writer_took_meanwhile_are_drawn_above_every_block(
     db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
 ) -> None:
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL draws its ids from sequences: no block to set aside")
     with _program(db, make_program, clock, [BASE]) as program:
         _elsewhere(db, program, _order("first", "1.00", at_hour=1))
         block = _block(db, 3, gap=1)  # the very next ids, which the next writer takes
