@@ -43,13 +43,15 @@ class Reads:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[bool, bool]] = []
+        self.histories: list[bool] = []  # whether each read looked up first orders
         self.plans = 0
         self.before_lock: Callable[[], object] | None = None
         read, plan = batchstate.read, fastpath._plan
 
-        def spied_read(*args: Any, lock: bool = True, draw: bool = True) -> Any:
+        def spied_read(*args: Any, lock: bool = True, draw: bool = True, **more: Any) -> Any:
             self.calls.append((lock, draw))
-            return read(*args, lock=lock, draw=draw)
+            self.histories.append(more.get("history", True))
+            return read(*args, lock=lock, draw=draw, **more)
 
         def counted_plan(*args: Any) -> Any:
             self.plans += 1
@@ -252,6 +254,42 @@ def test_first_orders_matter_only_where_something_looks_at_them() -> None:
     assert not batchstate.first_orders_matter(without, orders, NO_FEATURES)
     assert batchstate.first_orders_matter(without, orders, frozenset({"badges"}))
     assert batchstate.first_orders_matter(without, orders, None)  # not known: assume they do
+
+
+def test_a_batch_reads_first_orders_only_where_something_looks_at_them(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+) -> None:
+    """A first order is a lookup per member; without a rule or feature to look at it, none."""
+    with _program(db, make_program, clock, [BASE]) as program:
+        outcomes = _ingest(db, program, [_order("plain", "10.00"), *_others()])
+        assert outcomes[0]["points"]["awarded"] == 10
+    assert reads.histories
+    assert not any(reads.histories)
+    reads.histories.clear()
+    with _program(db, make_program, clock, [BASE, WELCOME]) as program:
+        outcomes = _ingest(db, program, [_order("fresh", "10.00"), *_others()])
+        assert outcomes[0]["points"]["awarded"] == 10 + 50
+    assert reads.histories
+    assert all(reads.histories)
+
+
+def test_first_orders_read_or_not_are_what_the_member_has(
+    db: Database, make_program: ProgramFactory, clock: FixedClock
+) -> None:
+    with _program(db, make_program, clock, [BASE]) as program:
+        _elsewhere(db, program, _order("known", "1.00", at_hour=3))
+        inputs = _inputs([_order("known", "2.00")])
+        with db.reader() as session:
+            raw = Raw(session)
+            read = batchstate.read(raw, program.id, inputs, [], lock=False, draw=False)
+            unread = batchstate.read(
+                raw, program.id, inputs, [], lock=False, draw=False, history=False
+            )
+    (member_id,) = read.balances
+    assert read.first_orders == {member_id: START + 3 * HOUR}
+    assert unread.first_orders == {}
+    assert unread.members == read.members
+    assert unread.balances == read.balances
 
 
 def test_a_member_enrolled_meanwhile_gets_the_points(

@@ -172,10 +172,12 @@ def test_an_import_locks_its_members_before_planning_and_reads_them_once(
     (no second read to check an early plan against), and after enrolling new members reads
     only their events again, drawing no second set of ids."""
     calls: list[tuple[int, bool, bool]] = []
+    histories: list[bool] = []
     spied = batchstate.read
 
     def spy(raw: Any, program_id: int, events: list[Any], *args: Any, **kw: Any) -> Any:
         calls.append((len(events), kw.get("lock", True), kw.get("draw", True)))
+        histories.append(kw.get("history", True))
         return spied(raw, program_id, events, *args, **kw)
 
     monkeypatch.setattr(batchstate, "read", spy)
@@ -191,5 +193,6 @@ def test_an_import_locks_its_members_before_planning_and_reads_them_once(
     enrolled = [n for n, _, draw in calls if not draw]
     assert enrolled  # read again: the events of new members only
     assert sum(enrolled) < 6911
+    assert not any(histories)  # the default rule set and no feature: no first order looked up
     with db.reader() as session:
         assert verify(session, program.id).ok

@@ -111,11 +111,20 @@ def _insert_members(
         card, token = new_card_number(), new_qr_token()
         rows.append((program.id, external_id, event.channel.value, card, token, at, at))
     with raw.pipeline():
-        raw.many(
-            "INSERT INTO members (program_id, external_id, channel, card_number, qr_token, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            rows,
-        )
+        if raw.postgres:  # one statement, not one per member: as for the balances (`_write`)
+            raw.cursor(
+                "INSERT INTO members (program_id, external_id, channel, card_number, qr_token, "
+                "created_at, updated_at) SELECT ?, d->>0, d->>1, d->>2, d->>3, "
+                "(d->>4)::timestamp, (d->>4)::timestamp FROM json_array_elements(?::json) AS d "
+                "ON CONFLICT DO NOTHING",
+                (program.id, raw.listed([row[1:6] for row in rows])),
+            )
+        else:
+            raw.many(
+                "INSERT INTO members (program_id, external_id, channel, card_number, qr_token, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                rows,
+            )
         raw.cursor(
             "INSERT INTO balances (program_id, member_id, available, pending, debt, "
             "lifetime_earned) SELECT program_id, id, 0, 0, 0, 0 FROM members WHERE program_id = ?"
@@ -179,8 +188,9 @@ def ingest_many(
             first.postgres and policy is None and len(events) >= OPTIMISTIC_FROM and not lock_first
         )
     draw = early is None
+    history = batchstate.first_orders_matter(rules.rules, events, engaged)
     known = batchstate.read(first, program.id, events, orders, policy, lock=not optimistic,
-                            draw=draw)  # fmt: skip
+                            draw=draw, history=history)  # fmt: skip
     unknown = [  # events refused for their data enrol no one
         e
         for e, data in zip(events, checked, strict=True)
@@ -196,7 +206,7 @@ def ingest_many(
             first = Raw(early.snapshot)
         # Only the events of the members just enrolled are read again: the rest is as read.
         enrolled = batchstate.read(first, program.id, unknown, [], policy, lock=not optimistic,
-                                   draw=False)  # fmt: skip
+                                   draw=False, history=history)  # fmt: skip
         known = batchstate.with_enrolled(known, enrolled)
     if early is not None:
         # The snapshot ends before the planning: a reader holding it would keep the other
@@ -207,12 +217,15 @@ def ingest_many(
     tiering = None
     if policy is not None:
         tiering = TierBatch(program.id, policy, known.held, now, iter(known.change_ids))
-    history = batchstate.first_orders_matter(rules.rules, events, engaged)
     basis = batchstate.basis(known, history)
-    outcomes, written, rows = _plan(first, program, rules, events, checked, known, now, tiering)
+    outcomes, written, rows = _plan(
+        first, program, rules, events, checked, known, now, tiering, history
+    )
     raw = first if early is None else Raw(session)  # `early`: SQLite's write lock, taken now
     if optimistic:
-        locked = batchstate.read(raw, program.id, events, orders, policy, draw=False)
+        locked = batchstate.read(
+            raw, program.id, events, orders, policy, draw=False, history=history
+        )
         taken = early is not None and early.ids.taken(raw)
         if taken or batchstate.basis(locked, history) != basis:  # changed: plan again
             if early is not None:
@@ -221,7 +234,7 @@ def ingest_many(
                 tx_ids, event_ids, lot_ids = known.tx_ids, known.event_ids, known.lot_ids
             known = replace(locked, tx_ids=tx_ids, event_ids=event_ids, lot_ids=lot_ids)
             outcomes, written, rows = _plan(
-                raw, program, rules, events, checked, known, now, tiering
+                raw, program, rules, events, checked, known, now, tiering, history
             )
     _write(raw, program.id, rows, tiering)
     if written and engaged is None:
@@ -254,10 +267,13 @@ def _plan(
     known: Known,
     now: datetime,
     tiering: TierBatch | None = None,
+    history: bool = True,
 ) -> tuple[list[Outcome], list[Written], earnplan.EarnRows]:
     """The outcomes, what the engagement hooks are to see of each event written (made into
     an `EventSeen` only where a feature is set up to look), and the rows to write. Writes
-    nothing, and leaves `known` as it found it."""
+    nothing, and leaves `known` as it found it. `history`: whether anything looks at an
+    order being the member's first (`batchstate.first_orders_matter`); if not, the first
+    orders were not read, and the facts say nothing of it."""
     outcomes: list[Outcome | None] = [None] * len(events)
     seen: dict[str, int] = {}
     placed = set(known.orders)
@@ -304,7 +320,7 @@ def _plan(
     if tiering is not None:
         tiering.measure(raw, [(member_id, event.occurred_at) for _, event, _, member_id in fresh])
     for position, (index, event, order, member_id) in enumerate(fresh):
-        facts = _facts(event, order, member_id, known.first_orders, times)
+        facts = _facts(event, order, member_id, known.first_orders, times, history)
         multiplier = None
         if tiering is not None:
             tier, multiplier = tiering.tier_of(member_id, event.occurred_at)
@@ -355,9 +371,10 @@ def _facts(
     member_id: int,
     first_orders: dict[int, datetime],
     times: dict[int, list[datetime]],
+    history: bool = True,
 ) -> Facts:
-    if order is None:
-        return earnplan.event_facts(event, None, None)
+    if order is None or not history:
+        return earnplan.event_facts(event, order, None)
     earlier = first_orders.get(member_id)
     first = (earlier is None or earlier >= event.occurred_at) and bisect_left(
         times[member_id], event.occurred_at
@@ -391,11 +408,32 @@ def _write(
         raw.insert("events", earnplan.EVENT_COLUMNS, rows.events, exact=True)
         raw.insert("orders", earnplan.ORDER_COLUMNS, rows.orders, exact=True)
         raw.insert("awards", earnplan.AWARD_COLUMNS, rows.awards, exact=True)
-        raw.many(
-            "UPDATE balances SET available = available + ?, pending = pending + ?, "
-            "debt = debt + ?, lifetime_earned = lifetime_earned + ? "
-            "WHERE program_id = ? AND member_id = ?",
-            [(*d, program_id, m) for m, d in sorted(rows.deltas.items())],
-        )
+        _add_to_balances(raw, program_id, rows.deltas)
         if tiering is not None:
             tiering.write(raw)
+
+
+def _add_to_balances(raw: Raw, program_id: int, deltas: dict[int, list[int]]) -> None:
+    """Each member's balance row moved by its delta. PostgreSQL gets every delta in one
+    statement, joined from one JSON parameter: a statement per member cost a batch of 1,000
+    about 15 ms of Python and as much of PostgreSQL's time, the joined one 1 and 8. The rows are
+    already locked (`batchstate.read`), so the order they are updated in cannot deadlock.
+    SQLite runs its prepared statement per member, which costs it little."""
+    if not deltas:
+        return
+    if raw.postgres:
+        raw.cursor(
+            "UPDATE balances AS b SET available = b.available + (d->>1)::bigint, "
+            "pending = b.pending + (d->>2)::bigint, debt = b.debt + (d->>3)::bigint, "
+            "lifetime_earned = b.lifetime_earned + (d->>4)::bigint "
+            "FROM json_array_elements(?::json) AS d "
+            "WHERE b.program_id = ? AND b.member_id = (d->>0)::bigint",
+            (raw.listed([(m, *d) for m, d in sorted(deltas.items())]), program_id),
+        )
+        return
+    raw.many(
+        "UPDATE balances SET available = available + ?, pending = pending + ?, "
+        "debt = debt + ?, lifetime_earned = lifetime_earned + ? "
+        "WHERE program_id = ? AND member_id = ?",
+        [(*d, program_id, m) for m, d in sorted(deltas.items())],
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from punchcard.db import Database, session_scope
+from punchcard.engagement import hooks as engagement
 from punchcard.errors import PunchcardError
 from punchcard.events import fastpath, service
 from punchcard.events.batchstate import IdBlock
@@ -205,6 +206,9 @@ def flush(
                 events=events,
                 now=now,
                 replayed=replayed,
+                # Read up front, not after the write: with no feature set up and no rule
+                # looking at first orders, the batch needs no first orders read.
+                engaged=engagement.configured(reads, program_id),
                 early=early,
                 lock_first=True,  # each of the import's processes has its own customers
             )
