@@ -103,7 +103,8 @@ def _batch(db: str, r: dict[str, Any]) -> Iterator[Row]:
     rate = r["events_per_s"]
     yield _row(f"{name}: events/s", f"{rate:,.0f}", f">= {BATCH_MIN:,}", rate >= BATCH_MIN)
     p50 = r["call_p50_ms"]
-    calls = f"{name}: call p50 ms ({r['calls']} calls of {r['events_per_call']:,})"
+    calls = f"{name}: call p50 ms ({r['calls']} calls of {r['events_per_call']:,}"
+    calls += f", {r['clients']} clients)" if "clients" in r else ")"
     yield _row(calls, "n/a" if p50 is None else f"{p50:,.0f}")
     detail = _errors(r["errors"], r["error_codes"], r["transport_errors"])
     yield _row(f"{name}: errors (failed calls + rejected events)", detail)

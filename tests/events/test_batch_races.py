@@ -6,6 +6,8 @@ that exact moment, from a second session, between the plan and the lock."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -166,6 +168,79 @@ def test_a_large_batch_plans_before_locking_and_a_small_one_after(
         assert spy.calls[1] == (False, False)  # (the members just enrolled)
         assert spy.calls[-1] == (True, False)  # ...and checked under the lock, drawing no ids
         assert spy.plans == 2  # nothing changed in between: one plan each
+
+
+def test_an_undisturbed_large_batch_inserts_its_rows_before_it_locks_its_members(
+    db: Database, make_program: ProgramFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: planned on an unlocked read, inserted, then its members locked and read
+    alone (its own rows would be found by the other reads), the plan kept."""
+    if not db.url.startswith("postgresql"):
+        pytest.skip("SQLite takes its write lock before writing anything")
+    steps: list[str] = []
+    read, insert = batchstate.read, fastpath._insert_rows
+
+    def spied_read(*args: Any, lock: bool = True, members_only: bool = False, **kw: Any) -> Any:
+        steps.append(("locked " if lock else "") + ("members" if members_only else "read"))
+        return read(*args, lock=lock, members_only=members_only, **kw)
+
+    def spied_insert(*args: Any) -> None:
+        steps.append("insert")
+        insert(*args)
+
+    monkeypatch.setattr(batchstate, "read", spied_read)
+    monkeypatch.setattr(fastpath, "_insert_rows", spied_insert)
+    with _program(db, make_program, clock, [BASE]) as program:
+        _elsewhere(db, program, _order("regular", "1.00", at_hour=1))
+        steps.clear()
+        outcomes = _ingest(
+            db, program, [_order("regular", "30.00"), *_others(fastpath.OPTIMISTIC_FROM)]
+        )
+        assert outcomes[0]["points"]["awarded"] == 30
+        assert steps == ["read", "read", "insert", "locked members"]  # (2nd: new members)
+        assert _balance(db, program, "regular") == (31, 0, 0)
+
+
+def test_a_batch_inserts_while_another_holds_one_of_its_members(
+    db: Database, make_program: ProgramFactory, clock: FixedClock
+) -> None:
+    """A batch sharing a member with another transaction waits for that member's lock only
+    with its rows already inserted: the wait covers the other's commit, not this insert."""
+    if not db.url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: a second transaction waits for the whole first")
+    with _program(db, make_program, clock, [BASE]) as program:
+        placed = _elsewhere(db, program, _order("shared", "1.00", at_hour=1))
+        batch = [_order("shared", "30.00"), *_others(fastpath.OPTIMISTIC_FROM)]
+        done: list[Any] = []
+        with session_scope(db.writer) as holder:
+            holder.execute(
+                text("SELECT 1 FROM balances WHERE member_id = :m FOR UPDATE"),
+                {"m": placed["member_id"]},
+            )
+            worker = threading.Thread(target=lambda: done.append(_ingest(db, program, batch)))
+            worker.start()
+            waiting = _waiting_with_rows_inserted(db)
+            holder.rollback()
+        worker.join(timeout=30)
+        assert waiting
+        assert done[0][0]["points"]["awarded"] == 30
+        assert _balance(db, program, "shared") == (31, 0, 0)
+
+
+def _waiting_with_rows_inserted(db: Database) -> bool:
+    """Whether a backend waits for a row lock on its members-only read (`held`) while its
+    transaction already holds the events it inserted (a RowExclusiveLock on `events`)."""
+    query = text(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+        "WHERE a.wait_event_type = 'Lock' AND a.query LIKE 'SELECT b.member_id%FOR UPDATE%' "
+        "AND l.relation = 'events'::regclass AND l.mode = 'RowExclusiveLock' AND l.granted)"
+    )
+    for _ in range(300):
+        with db.reader() as session:
+            if session.execute(query).scalar():
+                return True
+        time.sleep(0.02)
+    return False
 
 
 def test_a_debt_that_appears_meanwhile_is_paid_first(

@@ -17,7 +17,8 @@ from punchcard.idempotency import service as idempotency
 from punchcard.kit.hashing import canonical_json, sha256_hex
 
 JSON = "application/json"
-Handler = Callable[[Session], tuple[int, BaseModel]]
+# A handler answers a model, or the JSON of one already encoded (a batch's thousand results).
+Handler = Callable[[Session], tuple[int, BaseModel | bytes]]
 
 
 class Sealer(Protocol):
@@ -66,7 +67,7 @@ def run_write(
                         headers={"Idempotent-Replayed": "true"},
                     )
             status, model = handler(session)
-            raw = model.model_dump_json().encode()
+            raw = model if isinstance(model, bytes) else model.model_dump_json().encode()
             if key is not None:
                 idempotency.finish(
                     session,

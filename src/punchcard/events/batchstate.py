@@ -90,11 +90,14 @@ def read(
     lock: bool = True,
     draw: bool = True,
     history: bool = True,
+    members_only: bool = False,
 ) -> Known:
     """`lock`: take the members' balance rows (PostgreSQL) before the other reads; `draw`:
     draw ids for every event (a second read of the same batch has its ids already);
     `history`: read each member's first order, which only a first-order condition looks at
-    (`first_orders_matter`): a lookup per member, a tenth of PostgreSQL's time in a batch."""
+    (`first_orders_matter`): a lookup per member, a tenth of PostgreSQL's time in a batch;
+    `members_only`: the members and their balances alone (`held_basis`), read after the
+    batch's own rows were inserted, which the other reads would find."""
     refs = [e.member_ref for e in events]
     ext = sorted({v for k, v in refs if k == "external_id"})
     by_id = sorted({int(v) for k, v in refs if k == "id"})
@@ -114,6 +117,8 @@ def read(
             f"WHERE b.program_id = ? AND {member_match}{lock_sql}",
             [program_id, *member_params],
         )
+        if members_only:
+            return _held(locked)
         stored = raw.cursor(
             "SELECT source_id, result FROM events WHERE program_id = ? AND "
             + raw.any_of("source_id"),
@@ -135,12 +140,8 @@ def read(
             held = tiers_repo.held_cursor(raw, program_id, member_match, member_params)
             if draw:
                 ids.append(raw.ids_cursor("tier_changes", n))
-    members: dict[tuple[str, str], int] = {}
-    balances: dict[int, BalanceView] = {}
-    for member_id, external_id, available, pending, debt in locked.fetchall():
-        members[("external_id", external_id)] = member_id
-        members[("id", str(member_id))] = member_id
-        balances[member_id] = BalanceView(int(available), int(pending), int(debt))
+    found = _held(locked)
+    members, balances = found.members, found.balances
     first_orders = {int(m): raw.read_moment(t) for m, t in first.fetchall()} if first else {}
     tx_ids, event_ids, lot_ids = [raw.drawn_ids(cursor, n) for cursor in ids[:3]] or [[], [], []]
     known = Known(
@@ -157,6 +158,17 @@ def read(
         known.held = tiers_repo.held_rows(raw, held)
         known.change_ids = raw.drawn_ids(ids[3], n) if draw else []
     return known
+
+
+def _held(cursor: Any) -> Known:
+    """The members and balances of the first read's cursor, and nothing else."""
+    members: dict[tuple[str, str], int] = {}
+    balances: dict[int, BalanceView] = {}
+    for member_id, external_id, available, pending, debt in cursor.fetchall():
+        members[("external_id", external_id)] = member_id
+        members[("id", str(member_id))] = member_id
+        balances[member_id] = BalanceView(int(available), int(pending), int(debt))
+    return Known(members, balances, {}, set(), {}, [], [], [])
 
 
 def with_enrolled(known: Known, enrolled: Known) -> Known:
@@ -184,6 +196,12 @@ def first_orders_matter(rules: RuleSet, events: list[EventInput], engaged: Engag
     return any(
         r.conditions.first_order is not None for r in rules.rules if r.active and types & r.events
     )
+
+
+def held_basis(known: Known) -> tuple[Any, ...]:
+    """The part of `basis` that unique keys cannot check: which members exist, and their
+    debts (`fastpath._inserted`)."""
+    return known.members, {m: b.debt for m, b in known.balances.items()}
 
 
 def basis(known: Known, first_orders: bool) -> tuple[Any, ...]:

@@ -33,6 +33,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from punchcard.engagement import hooks as engagement
@@ -63,6 +64,8 @@ ORDER_REFUNDS = ("order.refunded", "order.cancelled")
 # other only while writing, not while planning. Below it the plan is short and the second read
 # not worth it.
 OPTIMISTIC_FROM = 50
+EARLY_ROWS = "early_rows"  # the savepoint of rows inserted before the locks (`_inserted`)
+UNIQUE_VIOLATION, DEADLOCK_DETECTED = "23505", "40P01"  # PostgreSQL's SQLSTATE codes
 # An event written by a batch, as the engagement hooks will see it: event, member, facts, points.
 Written = tuple[EventInput, int, Facts, int]
 
@@ -222,7 +225,15 @@ def ingest_many(
         first, program, rules, events, checked, known, now, tiering, history
     )
     raw = first if early is None else Raw(session)  # `early`: SQLite's write lock, taken now
-    if optimistic:
+    # PostgreSQL inserts the planned rows before taking the locks, where it can (`_inserted`).
+    inserted = optimistic and early is None and not history and _inserted(raw, rows)
+    if inserted:
+        held = batchstate.read(
+            raw, program.id, events, [], policy, draw=False, history=False, members_only=True
+        )
+        inserted = batchstate.held_basis(held) == batchstate.held_basis(known)
+        raw.cursor(f"{'RELEASE' if inserted else 'ROLLBACK TO'} SAVEPOINT {EARLY_ROWS}")
+    if optimistic and not inserted:
         locked = batchstate.read(
             raw, program.id, events, orders, policy, draw=False, history=history
         )
@@ -236,7 +247,11 @@ def ingest_many(
             outcomes, written, rows = _plan(
                 raw, program, rules, events, checked, known, now, tiering, history
             )
-    _write(raw, program.id, rows, tiering)
+    if inserted:  # and the plan stands: only the balances are left to move
+        with raw.guard():
+            _add_to_balances(raw, program.id, rows.deltas)
+    else:
+        _write(raw, program.id, rows, tiering)
     if written and engaged is None:
         engaged = engagement.configured(session, program.id)
     if written and engaged:
@@ -391,6 +406,30 @@ def _resolve(outcome: Outcome | None, outcomes: list[Outcome | None]) -> Outcome
     return outcome
 
 
+def _inserted(raw: Raw, rows: earnplan.EarnRows) -> bool:
+    """The rows of a batch planned before its locks, inserted before taking them, in a
+    savepoint: the members' rows are then locked only for the balances' update and the
+    commit, and a second batch sharing some of its members (two calls of 1,000 from a pool
+    of 20,000 customers share about fifty) no longer waits for the first one's whole insert.
+    The event and order ids of the plan are then checked by their unique keys: one that
+    another transaction committed meanwhile fails the insert. What is left to check under
+    the locks is who the members are and their debts (`batchstate.held_basis`); a first
+    order committed meanwhile breaks no key, so a batch that looks at first orders does not
+    come here. False (rolled back already): a key was taken meanwhile, or another
+    transaction was inserting it too and the two inserts deadlocked; the batch is then read
+    again under the locks and planned again if anything changed."""
+    raw.cursor(f"SAVEPOINT {EARLY_ROWS}")
+    try:
+        with raw.pipeline() if len(rows.events) < COPY_THRESHOLD else raw.guard():
+            _insert_rows(raw, rows)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in (UNIQUE_VIOLATION, DEADLOCK_DETECTED):
+            raise
+        raw.cursor(f"ROLLBACK TO SAVEPOINT {EARLY_ROWS}")
+        return False
+    return True
+
+
 def _write(
     raw: Raw, program_id: int, rows: earnplan.EarnRows, tiering: TierBatch | None = None
 ) -> None:
@@ -398,19 +437,22 @@ def _write(
     one pipeline; many go by COPY, table by table."""
     few = len(rows.events) < COPY_THRESHOLD
     with raw.pipeline() if few else raw.guard():
-        raw.insert(
-            "ledger_transactions", earnplan.TRANSACTION_COLUMNS, rows.transactions, exact=True
-        )
-        raw.insert("postings", earnplan.POSTING_COLUMNS, rows.postings, exact=True)
-        raw.insert("lots", earnplan.LOT_COLUMNS, rows.lots, exact=True)
-        raw.insert("lot_entries", earnplan.LOT_ENTRY_COLUMNS, rows.lot_entries, exact=True)
-        raw.insert("pending_credits", earnplan.PENDING_COLUMNS, rows.pending, exact=True)
-        raw.insert("events", earnplan.EVENT_COLUMNS, rows.events, exact=True)
-        raw.insert("orders", earnplan.ORDER_COLUMNS, rows.orders, exact=True)
-        raw.insert("awards", earnplan.AWARD_COLUMNS, rows.awards, exact=True)
+        _insert_rows(raw, rows)
         _add_to_balances(raw, program_id, rows.deltas)
         if tiering is not None:
             tiering.write(raw)
+
+
+def _insert_rows(raw: Raw, rows: earnplan.EarnRows) -> None:
+    """Inside the caller's pipeline, if it has one."""
+    raw.insert("ledger_transactions", earnplan.TRANSACTION_COLUMNS, rows.transactions, exact=True)
+    raw.insert("postings", earnplan.POSTING_COLUMNS, rows.postings, exact=True)
+    raw.insert("lots", earnplan.LOT_COLUMNS, rows.lots, exact=True)
+    raw.insert("lot_entries", earnplan.LOT_ENTRY_COLUMNS, rows.lot_entries, exact=True)
+    raw.insert("pending_credits", earnplan.PENDING_COLUMNS, rows.pending, exact=True)
+    raw.insert("events", earnplan.EVENT_COLUMNS, rows.events, exact=True)
+    raw.insert("orders", earnplan.ORDER_COLUMNS, rows.orders, exact=True)
+    raw.insert("awards", earnplan.AWARD_COLUMNS, rows.awards, exact=True)
 
 
 def _add_to_balances(raw: Raw, program_id: int, deltas: dict[int, list[int]]) -> None:

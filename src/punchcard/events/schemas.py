@@ -100,3 +100,20 @@ class BatchOut(BaseModel):
     accepted: int
     rejected: int
     items: list[BatchItem]
+
+
+_RESULT_FIELDS = tuple(EventResult.model_fields)
+_POINTS_FIELDS = tuple(Points.model_fields)
+_AWARD_FIELDS = tuple(AwardOut.model_fields)
+
+
+def result_body(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored or fresh result of the fast path as `EventResult` dumps it (its fields, in
+    its order, defaults filled, nothing else), without validating it again: the fast path
+    wrote it itself, and a batch's thousand validations were a twentieth of its time."""
+    body = {name: result.get(name) for name in _RESULT_FIELDS}
+    points: dict[str, Any] = result["points"]
+    awards: list[dict[str, Any]] = result["awards"]
+    body["points"] = {name: points[name] for name in _POINTS_FIELDS}
+    body["awards"] = [{name: a.get(name) for name in _AWARD_FIELDS} for a in awards]
+    return body
