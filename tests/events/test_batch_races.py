@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from punchcard import rawsql
 from punchcard.db import Database, session_scope
 from punchcard.events import batchstate, fastpath, service
 from punchcard.kit.clock import FixedClock
@@ -269,9 +270,21 @@ def test_a_debt_that_appears_meanwhile_is_paid_first(
         assert reads.plans == 2  # planned again on what the lock found
 
 
+@pytest.mark.parametrize("copy", [False, True], ids=["pipeline", "copy"])
 def test_an_event_recorded_meanwhile_is_answered_as_a_replay(
-    db: Database, make_program: ProgramFactory, clock: FixedClock, reads: Reads
+    db: Database,
+    make_program: ProgramFactory,
+    clock: FixedClock,
+    reads: Reads,
+    monkeypatch: pytest.MonkeyPatch,
+    copy: bool,
 ) -> None:
+    """On PostgreSQL the batch's insert fails on the event's unique key, is rolled back to
+    its savepoint, and the batch is planned again: the same whether its rows go in one
+    pipeline or by COPY (from `COPY_THRESHOLD` events)."""
+    if copy:
+        monkeypatch.setattr(fastpath, "COPY_THRESHOLD", 1)
+        monkeypatch.setattr(rawsql, "COPY_THRESHOLD", 1)
     with _program(db, make_program, clock, [BASE, REVIEW]) as program:
         _elsewhere(db, program, _order("twice", "1.00", at_hour=1))  # a known member
         body = event("review.submitted", {"rating": 5}, customer="twice", at=START + 10 * HOUR)

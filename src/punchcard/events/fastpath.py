@@ -417,7 +417,10 @@ def _inserted(raw: Raw, rows: earnplan.EarnRows) -> bool:
     order committed meanwhile breaks no key, so a batch that looks at first orders does not
     come here. False (rolled back already): a key was taken meanwhile, or another
     transaction was inserting it too and the two inserts deadlocked; the batch is then read
-    again under the locks and planned again if anything changed."""
+    again under the locks and planned again if anything changed. (A transaction holding one
+    of these members while it inserts one of these ids deadlocks with the locking read that
+    follows; PostgreSQL ends one of the two, which the API answers 409 `concurrent_write`,
+    nothing of it written: the same event sent twice at once, by a client retrying early.)"""
     raw.cursor(f"SAVEPOINT {EARLY_ROWS}")
     try:
         with raw.pipeline() if len(rows.events) < COPY_THRESHOLD else raw.guard():
