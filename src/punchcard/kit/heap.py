@@ -8,10 +8,12 @@ answer to set off several full collections per call: py-spy put a quarter of a b
 in them, inside whatever allocated last (pydantic's validation, mostly).
 
 `settle` moves that start-up heap out of the collector's sight (`gc.freeze`) and collects the
-young generation less often: only once half a million more objects are alive than at the
-last collection. A batch or an import batch holds a few hundred thousand objects until its
+young generation less often: only once 200,000 more objects are alive than at the last
+collection. A batch or an import batch holds a hundred thousand objects and more until its
 rows are written and its answer sent, and they are freed at once afterwards; with a lower
-threshold each call was collected while they were all alive, for nothing. Reference counting
+threshold each call was collected while they were all alive, for nothing. A higher one
+(500,000) left the ORM's cycles uncollected long enough to cost a worker on the engagement
+path 30 MB more at its peak. Reference counting
 still frees everything that is not in a cycle at once; cycles are still collected, only in
 bigger rounds. Measured in docs/performance.md (items 15 and 30)."""
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import gc
 
-YOUNG_THRESHOLD = 500_000  # Python's default is 700 (net allocations between young collections)
+YOUNG_THRESHOLD = 200_000  # Python's default is 700 (net allocations between young collections)
 
 
 def settle() -> None:
