@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from punchcard import rawsql
 from punchcard.db import Database, session_scope
-from punchcard.events import batchstate, fastpath, service
+from punchcard.events import batchstate, batchwrite, fastpath, service
 from punchcard.kit.clock import FixedClock
 from punchcard.ledger import service as ledger
 from punchcard.ledger.verify import verify
@@ -179,7 +179,7 @@ def test_an_undisturbed_large_batch_inserts_its_rows_before_it_locks_its_members
     if not db.url.startswith("postgresql"):
         pytest.skip("SQLite takes its write lock before writing anything")
     steps: list[str] = []
-    read, insert = batchstate.read, fastpath._insert_rows
+    read, insert = batchstate.read, batchwrite.insert_rows
 
     def spied_read(*args: Any, lock: bool = True, members_only: bool = False, **kw: Any) -> Any:
         steps.append(("locked " if lock else "") + ("members" if members_only else "read"))
@@ -190,7 +190,7 @@ def test_an_undisturbed_large_batch_inserts_its_rows_before_it_locks_its_members
         insert(*args)
 
     monkeypatch.setattr(batchstate, "read", spied_read)
-    monkeypatch.setattr(fastpath, "_insert_rows", spied_insert)
+    monkeypatch.setattr(batchwrite, "insert_rows", spied_insert)
     with _program(db, make_program, clock, [BASE]) as program:
         _elsewhere(db, program, _order("regular", "1.00", at_hour=1))
         steps.clear()
@@ -283,7 +283,7 @@ def test_an_event_recorded_meanwhile_is_answered_as_a_replay(
     its savepoint, and the batch is planned again: the same whether its rows go in one
     pipeline or by COPY (from `COPY_THRESHOLD` events)."""
     if copy:
-        monkeypatch.setattr(fastpath, "COPY_THRESHOLD", 1)
+        monkeypatch.setattr(batchwrite, "COPY_THRESHOLD", 1)
         monkeypatch.setattr(rawsql, "COPY_THRESHOLD", 1)
     with _program(db, make_program, clock, [BASE, REVIEW]) as program:
         _elsewhere(db, program, _order("twice", "1.00", at_hour=1))  # a known member

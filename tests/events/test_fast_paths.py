@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from punchcard import rawsql
 from punchcard.db import Database, session_scope
-from punchcard.events import fastpath, service
+from punchcard.events import batchwrite, fastpath, service
 from punchcard.events.express import IdBlocks
 from punchcard.events.schemas import EventResult
 from punchcard.kit.clock import FixedClock
@@ -168,7 +168,7 @@ def test_every_path_writes_what_the_general_path_writes(
     same as `pipeline`)."""
     monkeypatch.setattr(fastpath, "OPTIMISTIC_FROM", 1 if plan_first else 10_000)
     if copy:
-        monkeypatch.setattr(fastpath, "COPY_THRESHOLD", 1)
+        monkeypatch.setattr(batchwrite, "COPY_THRESHOLD", 1)
         monkeypatch.setattr(rawsql, "COPY_THRESHOLD", 1)
     bodies = _history()
     body = {"rules": RULE_SETS[rule_set]}

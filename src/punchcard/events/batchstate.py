@@ -200,7 +200,7 @@ def first_orders_matter(rules: RuleSet, events: list[EventInput], engaged: Engag
 
 def held_basis(known: Known) -> tuple[Any, ...]:
     """The part of `basis` that unique keys cannot check: which members exist, and their
-    debts (`fastpath._inserted`)."""
+    debts (`batchwrite.insert_early`)."""
     return known.members, {m: b.debt for m, b in known.balances.items()}
 
 
