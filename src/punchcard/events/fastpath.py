@@ -16,7 +16,11 @@ the others in step 3.
 A batch of `OPTIMISTIC_FROM` events or more on PostgreSQL (without tiers) takes step 1 without
 the lock, plans, then locks and reads again before step 3: one round trip more, so that two
 batches sharing members do not plan in turn. The plan stands unless what it depends on
-(`batchstate.basis`) changed meanwhile; then it is made again under the lock.
+(`batchstate.basis`) changed meanwhile; then it is made again under the lock. Where nothing
+looks at first orders, such a batch even inserts its rows before it locks (in a savepoint,
+`batchwrite.insert_early`), so that two batches sharing members do not insert in turn either:
+the unique keys then check its event and order ids, and the locked read its members and debts.
+Step 1 reads each member's first order only where a rule or a feature looks at it.
 
 Refunds, dry runs, custom event types, members given by card number, and rule sets whose
 rules for these events have caps or budgets (they need usage counted under lock) take the
