@@ -53,21 +53,19 @@ def _insert_members(
         at = raw.moment(min(event.occurred_at, now))
         card, token = new_card_number(), new_qr_token()
         rows.append((program.id, external_id, event.channel.value, card, token, at, at))
+    insert = (
+        "INSERT INTO members (program_id, external_id, channel, card_number, qr_token, "
+        "created_at, updated_at) "
+    )
     with raw.pipeline():
-        if raw.postgres:  # one statement, not one per member: as for the balances (`_write`)
+        if raw.postgres:  # one statement, not one per member, as for the balances
             raw.cursor(
-                "INSERT INTO members (program_id, external_id, channel, card_number, qr_token, "
-                "created_at, updated_at) SELECT ?, d->>0, d->>1, d->>2, d->>3, "
-                "(d->>4)::timestamp, (d->>4)::timestamp FROM json_array_elements(?::json) AS d "
-                "ON CONFLICT DO NOTHING",
+                insert + "SELECT ?, d->>0, d->>1, d->>2, d->>3, (d->>4)::timestamp, "
+                "(d->>4)::timestamp FROM json_array_elements(?::json) AS d ON CONFLICT DO NOTHING",
                 (program.id, raw.listed([row[1:6] for row in rows])),
             )
         else:
-            raw.many(
-                "INSERT INTO members (program_id, external_id, channel, card_number, qr_token, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                rows,
-            )
+            raw.many(insert + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
         raw.cursor(
             "INSERT INTO balances (program_id, member_id, available, pending, debt, "
             "lifetime_earned) SELECT program_id, id, 0, 0, 0, 0 FROM members WHERE program_id = ?"
