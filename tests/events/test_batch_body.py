@@ -52,3 +52,15 @@ def test_a_result_is_shaped_as_its_model_with_defaults_and_without_extras() -> N
     assert list(shaped) == list(EventResult.model_fields)
     assert shaped["order_id"] is None
     assert "unknown" not in shaped
+
+
+def test_a_dry_run_batch_answers_exactly_what_its_model_would_dump(api: Api) -> None:
+    events = [
+        event("order.placed", order_data(line("a", 1, "9.99"))),
+        event("order.placed", {"order_id": "x", "currency": "usd", "total": "1.00"}),
+    ]
+    response = post_batch(api, events, dry_run=True)
+    assert response.status_code == 200, response.text
+    dumped = BatchOut.model_validate_json(response.content).model_dump_json().encode()
+    assert response.content == dumped
+    assert [i["status"] for i in response.json()["items"]] == [200, 422]

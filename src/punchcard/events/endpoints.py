@@ -271,17 +271,16 @@ def post_batch(
     def handler(session: Session) -> tuple[int, BaseModel | bytes]:
         program = _program(db, who.program_id)
         if dry_run:
-            items = [
-                _batch_item(session, program, i, raw, now, dry_run)
+            shaped = [
+                _batch_item(session, program, i, raw, now, dry_run).model_dump(mode="json")
                 for i, raw in enumerate(body.events)
             ]
             session.rollback()
-            accepted = sum(1 for item in items if item.result is not None)
-            return 200, BatchOut(accepted=accepted, rejected=len(items) - accepted, items=items)
-        current = _rules(db, who.program_id)
-        policy = tiers.cached_policy(db, who.program_id)
-        engaged = engagement.cached_configured(db, who.program_id)
-        shaped = _batch_items(session, program, current, policy, body.events, now, engaged)
+        else:
+            current = _rules(db, who.program_id)
+            policy = tiers.cached_policy(db, who.program_id)
+            engaged = engagement.cached_configured(db, who.program_id)
+            shaped = _batch_items(session, program, current, policy, body.events, now, engaged)
         accepted = sum(1 for item in shaped if item["result"] is not None)
         out = {"accepted": accepted, "rejected": len(shaped) - accepted, "items": shaped}
         return 200, orjson.dumps(out)  # as BatchOut dumps it (tests/events/test_batch_body.py)
