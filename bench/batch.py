@@ -110,7 +110,7 @@ def _warm_up(base_url: str, key: str, occurred_at: str, clients: int) -> None:
 
 def run(kind: str, url: str, options: Options) -> dict[str, Any]:
     key = new_program(url)
-    workers = options.workers_for(kind)
+    workers = options.workers_for(kind, "batch")
     clients = CLIENTS_PER_WORKER * workers
     window = max(1, options.seconds * 2 // 3)
     totals = _Totals()

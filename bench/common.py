@@ -174,10 +174,12 @@ class Options:
     """What every part of bench.run is given."""
 
     seconds: int  # the measured window of pgbench and HTTP earn; other parts derive theirs
-    workers: int | None  # uvicorn workers; None: 2 on PostgreSQL, 1 on SQLite
+    workers: int | None  # uvicorn workers; None: 2 on PostgreSQL, 1 on SQLite (batch: 2)
     scratch: Path  # SQLite files and server logs, deleted after the run
     occurred_at: str  # one recent timestamp for every event of the run
     warmup: int = 3
 
-    def workers_for(self, kind: str) -> int:
-        return self.workers or (1 if kind == "sqlite" else 2)
+    def workers_for(self, kind: str, part: str = "") -> int:
+        """One server process on SQLite, whose writers go one at a time, except for batches,
+        which two processes plan at once and only write in turn (`events.idslots`)."""
+        return self.workers or (1 if kind == "sqlite" and part != "batch" else 2)

@@ -9,9 +9,10 @@ writes bench/results.json (every figure, the machine, the commit).
 --seconds is the measured window of pgbench and HTTP earn; batch earn runs 2/3 of it and the
 hot member 1/2 (20 s and 15 s by default), each load after a 3 s warm-up. The whole default
 run takes about 9 minutes. --workers sets the uvicorn workers of every server (default: 2 on
-PostgreSQL, 1 on SQLite). PostgreSQL is PUNCHCARD_BENCH_POSTGRES_URL (a user who may create
-databases; default postgres@127.0.0.1:5432); the scratch databases are pcbench_*, dropped
-after each part. Exit status 1 when a part could not run; missed targets do not fail the run.
+PostgreSQL; on SQLite 1, and 2 for batch earn). PostgreSQL is PUNCHCARD_BENCH_POSTGRES_URL (a
+user who may create databases; default postgres@127.0.0.1:5432); the scratch databases are
+pcbench_*, dropped after each part. Exit status 1 when a part could not run; missed targets do
+not fail the run.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 label = f"{part} on {db}"
                 if part != "import":
-                    label += f" ({options.workers_for(db)} workers)"
+                    label += f" ({options.workers_for(db, part)} workers)"
                 results.setdefault(part, {})[db] = _attempt(label, one)
     results["pgbench_ratio"] = _ratio(results)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -7,7 +7,10 @@ Read-only sessions start a deferred transaction so that readers never wait for w
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +26,8 @@ from punchcard.caches import Caches
 from punchcard.config import Settings
 
 READ_ONLY = "punchcard_read_only"
+# READ_ONLY's value for reads each in a transaction of its own on SQLite (`statements`).
+STATEMENTS = "statements"
 _HOLDS_LOCK = "punchcard_holds_writer_lock"
 
 
@@ -45,10 +50,67 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000)
 
 class _WriterLock:
     """What a SQLite engine's writers take before `BEGIN IMMEDIATE`: a lock of this process's
-    threads, or one shared by processes forked together (`share_writer_lock`)."""
+    threads (or one shared by processes forked together, `share_writer_lock`), then, for a
+    database in a file, an advisory lock on a file beside it (`<database>-writer`), which the
+    other processes writing to it (more server workers, the CLI, the worker) take too. Waiting
+    on it costs at most `POLL_MAX` after it is freed, where SQLite's own busy handler sleeps
+    up to 100 ms between tries: with two server processes writing batches, those sleeps
+    were most of the difference between one worker and two."""
 
-    def __init__(self) -> None:
+    POLL_MAX = 0.002
+
+    def __init__(self, path: str | None) -> None:
         self.lock: Any = threading.Lock()
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self.lock.acquire(timeout=timeout):
+            return False
+        try:
+            if self._lock_file(deadline):
+                return True
+        except BaseException:
+            self.lock.release()
+            raise
+        self.lock.release()
+        return False
+
+    def release(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self.lock.release()
+
+    def _lock_file(self, deadline: float) -> bool:
+        fd = self._file()
+        if fd is None:
+            return True
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, self.POLL_MAX)
+
+    def _file(self) -> int | None:
+        """This process's descriptor of the lock file: a forked child opens its own, since a
+        descriptor it inherited shares its lock with the parent and its siblings."""
+        if self.path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:  # a read-only folder: SQLite's busy handler is left to do it
+                self.path = None
+                return None
+            self._pid = os.getpid()
+        return self._fd
 
 
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
@@ -56,17 +118,25 @@ _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyD
 
 def share_writer_lock(engine: Engine, lock: Any) -> None:
     """Processes forked from one parent (the import's, `events.importworkers`) wait for each
-    other's SQLite writes on `lock` (a `multiprocessing.Lock` made before the fork), woken as
-    soon as it is free, instead of on SQLite's busy handler, which sleeps up to 100 ms between
-    tries: a tenth of a two-process import went into those sleeps."""
+    other's SQLite writes on `lock` (a `multiprocessing.Lock` made before the fork) as well
+    as on the lock file, so that the threads of each also wait for the others' turn."""
     _WRITER_LOCKS[engine].lock = lock
 
 
+def lock_path(engine: Engine) -> str | None:
+    """The lock file of a database in a file; None for one in memory."""
+    database = engine.url.database
+    if not database or database == ":memory:" or "mode=memory" in str(engine.url):
+        return None
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return database + "-writer"
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    # SQLite has one writer at a time. Threads of this process queue on a lock instead of on
-    # SQLite's busy handler, whose sleep-and-retry backoff turns contention into seconds of
-    # tail latency; other processes still meet the busy timeout.
-    writer = _WRITER_LOCKS[engine] = _WriterLock()
+    # SQLite has one writer at a time. Writers queue on a lock instead of on SQLite's busy
+    # handler, whose sleep-and-retry backoff turns contention into seconds of tail latency.
+    writer = _WRITER_LOCKS[engine] = _WriterLock(lock_path(engine))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -77,17 +147,20 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
+        if (reading := conn.get_execution_options().get(READ_ONLY)) is not None:
+            if reading != STATEMENTS:
+                conn.exec_driver_sql("BEGIN")
             return
-        if not writer.lock.acquire(timeout=busy_timeout_ms / 1000):
+        if not writer.acquire(busy_timeout_ms / 1000):
             raise TimeoutError("timed out waiting for the SQLite write lock")
         conn.info[_HOLDS_LOCK] = True
         try:
+            _backfill(conn.connection.driver_connection, writer.path)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             _release(conn)
@@ -95,10 +168,45 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     def _release(conn: Any) -> None:
         if conn.info.pop(_HOLDS_LOCK, False):
-            writer.lock.release()
+            writer.release()
 
-    event.listen(engine, "commit", _release)
+    def _commit(conn: Any) -> None:
+        # SQLAlchemy tells of a commit before it commits: the COMMIT goes out here, so that the
+        # lock is given up once it is done, not while the next writer would meet SQLite's busy
+        # handler (the driver's own commit is then a no-op, no transaction being open).
+        if not conn.info.get(_HOLDS_LOCK):
+            return
+        driver = conn.connection.driver_connection
+        try:
+            driver.execute("COMMIT")
+        finally:
+            _release(conn)
+
+    event.listen(engine, "commit", _commit)
     event.listen(engine, "rollback", _release)
+
+
+# The write-ahead log's size past which a writer checkpoints before it begins (`_backfill`),
+# and to which SQLite cuts the file when it starts the log over.
+WAL_LIMIT = 64 * 1024 * 1024
+
+
+def _backfill(driver: Any, lock_file: str | None) -> None:
+    """SQLite starts its log over when a writer begins after a checkpoint that copied every
+    page back and no reader is left on the log. A checkpoint runs at each commit, but with
+    batches read by several processes at once (`events.idslots`) some reader was nearly always
+    on an older page then, and the log grew to gigabytes, every read searching it. A writer
+    that finds the log long checkpoints again before it begins, holding the lock: no commit
+    can come between, and the readers of the moment are short (`statements`). It never waits
+    for a reader (PASSIVE)."""
+    if lock_file is None:
+        return
+    try:
+        size = os.stat(lock_file.removesuffix("-writer") + "-wal").st_size
+    except OSError:
+        return
+    if size > WAL_LIMIT:
+        driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 @dataclass(frozen=True)
@@ -137,6 +245,14 @@ def open_database(url: str, settings: Settings | None = None) -> Database:
         reader=reader,
         caches=Caches(settings.cache_ttl_seconds),
     )
+
+
+def statements(db: Database) -> Session:
+    """A read-only session whose statements on SQLite each read the latest commit, in a
+    transaction of their own: a reader in one long transaction keeps SQLite from starting its
+    write-ahead log over, and with batches read this way in several processes at once (the
+    early plans of `events.idslots`) the log grew to gigabytes, each read searching it."""
+    return db.reader(bind=db.engine.execution_options(**{READ_ONLY: STATEMENTS}))
 
 
 @contextmanager

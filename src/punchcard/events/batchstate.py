@@ -49,6 +49,8 @@ class IdBlock:
     firsts: tuple[int, int, int]
     size: int
     ceilings: tuple[int, int, int]
+    # How far above the largest id the blocks of batches in flight may reach (`idslots`).
+    spread: int = 0
 
     def ids(self) -> tuple[list[int], list[int], list[int]]:
         tx, ev, lot = (list(range(first, first + self.size)) for first in self.firsts)
@@ -68,7 +70,8 @@ class IdBlock:
     def above(self, raw: Raw, count: int) -> tuple[list[int], list[int], list[int]]:
         """`count` fresh ids of each table above every block (read under the write lock)."""
         starts = [
-            max(top, ceiling) + 1 for top, ceiling in zip(tops(raw), self.ceilings, strict=True)
+            max(top + self.spread, ceiling) + 1
+            for top, ceiling in zip(tops(raw), self.ceilings, strict=True)
         ]
         tx, ev, lot = (list(range(start, start + count)) for start in starts)
         return tx, ev, lot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from punchcard.db import Database
 from punchcard.engagement import hooks as engagement
 from punchcard.engagement.hooks import Engaged
 from punchcard.errors import ConflictError, PunchcardError
-from punchcard.events import custom, express, fastpath, service
+from punchcard.events import custom, express, fastpath, idslots, service
 from punchcard.events.repository import explanation_for
 from punchcard.events.schemas import (
     BatchIn,
@@ -167,6 +168,7 @@ def _fast(
     now: datetime,
     policy: Policy | None,
     engaged: Engaged | None = None,
+    early: fastpath.Early | None = None,
 ) -> list[fastpath.Outcome]:
     """The fast path, with a write that lost a race (the same event or order id committed by
     another request a moment before) answered as a conflict to retry, not a 500."""
@@ -179,6 +181,7 @@ def _fast(
             now=now,
             tiers=policy,
             engaged=engaged,
+            early=early,
         )
     except IntegrityError as exc:
         raise _raced() from exc
@@ -280,14 +283,20 @@ def post_batch(
             current = _rules(db, who.program_id)
             policy = tiers.cached_policy(db, who.program_id)
             engaged = engagement.cached_configured(db, who.program_id)
-            shaped = _batch_items(session, program, current, policy, body.events, now, engaged)
+            shaped = _batch_items(
+                session, program, current, policy, body.events, now, engaged, (db, slot)
+            )
         accepted = sum(1 for item in shaped if item["result"] is not None)
         out = {"accepted": accepted, "rejected": len(shaped) - accepted, "items": shaped}
         return 200, orjson.dumps(out)  # as BatchOut dumps it (tests/events/test_batch_body.py)
 
     if dry_run:
         idempotency_key = None
-    return run_write(request, db, who, now, body, handler, idempotency_key)
+    # On SQLite a large batch plans before it takes the write lock, with ids of its slot,
+    # held until its commit (`idslots`), so that several server processes plan at once.
+    claim = db.is_sqlite and not dry_run and len(body.events) >= fastpath.OPTIMISTIC_FROM
+    with idslots.claimed(db) if claim else nullcontext() as slot:
+        return run_write(request, db, who, now, body, handler, idempotency_key)
 
 
 def _batch_items(
@@ -298,16 +307,22 @@ def _batch_items(
     raw_events: list[dict[str, Any]],
     now: datetime,
     engaged: Engaged | None = None,
+    slotted: tuple[Database, int | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Runs of events the fast path can take go through it together; any other event (a
     refund, say) goes alone through the general path, in its place, so that order holds.
-    Each item as `BatchItem` dumps it."""
+    Each item as `BatchItem` dumps it. `slotted`: the database and the batch's id slot on
+    SQLite (`idslots`), for a run to be planned before the write lock."""
     items: dict[int, dict[str, Any]] = {}
     run: list[tuple[int, service.EventInput]] = []
 
     def flush() -> None:
         events = [e for _, e in run]
-        outcomes = _fast(session, program, current, events, now, policy, engaged) if run else []
+        if not run:
+            return
+        db, slot = slotted or (None, None)
+        with idslots.early(db, slot, session, len(events)) as early:
+            outcomes = _fast(session, program, current, events, now, policy, engaged, early)
         for (index, _), outcome in zip(run, outcomes, strict=True):
             if isinstance(outcome, PunchcardError):
                 error = outcome.to_body()["error"]
