@@ -61,6 +61,11 @@ def test_a_write_transaction_holds_the_lock_file_until_it_ends(tmp_path: Path) -
         session.execute(text("INSERT INTO t (v) VALUES (2)"))
         session.rollback()
     assert not _held_elsewhere(lock)
+    # a writer's connection made from a reader's engine (`Raw.beside`) is a writer's
+    with handle.engine.execution_options(**{dbmodule.READ_ONLY: False}).begin() as conn:
+        conn.execute(text("INSERT INTO t (v) VALUES (3)"))
+        assert _held_elsewhere(lock)
+    assert not _held_elsewhere(lock)
     with handle.reader() as session:  # readers take no lock
         session.execute(text("SELECT count(*) FROM t")).scalar_one()
         assert not _held_elsewhere(lock)

@@ -152,7 +152,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if (reading := conn.get_execution_options().get(READ_ONLY)) is not None:
+        if reading := conn.get_execution_options().get(READ_ONLY):  # False: a writer's
             if reading != STATEMENTS:
                 conn.exec_driver_sql("BEGIN")
             return
