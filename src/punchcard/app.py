@@ -21,6 +21,7 @@ from punchcard.db import Database, open_database
 from punchcard.events.door import ExpressDoor
 from punchcard.events.endpoints import router as events_router
 from punchcard.events.express import AsyncLane, IdBlocks
+from punchcard.events.typeendpoints import router as event_types_router
 from punchcard.kit import heap
 from punchcard.kit.clock import Clock, utcnow
 from punchcard.leaderboards.endpoints import router as leaderboards_router
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(members_router)
     app.include_router(ledger_router)
     app.include_router(events_router)
+    app.include_router(event_types_router)
     app.include_router(rules_router)
     app.include_router(tiers_router)
     app.include_router(rewards_router)

@@ -1,4 +1,5 @@
-"""/v1/events (one, or up to 1,000 in a batch) and the explanation of a transaction."""
+"""/v1/events (one, or up to 1,000 in a batch) and the explanation of a transaction; the
+`custom.*` event types' schemas are in `typeendpoints`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from punchcard.api.deps import Admin, Caller, DbDep, IdempotencyKey, NowDep, Reader, Writer
+from punchcard.api.deps import Caller, DbDep, IdempotencyKey, NowDep, Reader, Writer
 from punchcard.api.handlers import validation_body
 from punchcard.api.params import Id
 from punchcard.api.schemas import errors
@@ -22,7 +23,7 @@ from punchcard.db import Database
 from punchcard.engagement import hooks as engagement
 from punchcard.engagement.hooks import Engaged
 from punchcard.errors import ConflictError, PunchcardError
-from punchcard.events import custom, express, fastpath, idslots, service
+from punchcard.events import express, fastpath, idslots, service
 from punchcard.events.repository import explanation_for
 from punchcard.events.schemas import (
     BatchIn,
@@ -396,61 +397,3 @@ def explain(member_id: Id, transaction_id: Id, who: Reader, db: DbDep) -> dict[s
     if found is None:
         return {**base, "source": "ledger", "reverses_id": tx.reverses_id, "meta": tx.meta}
     return {**base, "source": "event", **found}
-
-
-class EventTypeOut(BaseModel):
-    type: str
-    schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
-
-
-class EventTypeList(BaseModel):
-    items: list[EventTypeOut]
-
-
-@router.put(
-    "/v1/event-types/{event_type}",
-    response_model=EventTypeOut,
-    response_model_by_alias=True,
-    responses=errors(400, 403),
-    tags=["events"],
-)
-def put_event_type(
-    event_type: str,
-    who: Admin,
-    db: DbDep,
-    now: NowDep,
-    schema: dict[str, Any] = Body(description="A JSON Schema (draft 2020-12) for `data`."),
-) -> EventTypeOut:
-    """Register (or replace) the JSON Schema of a `custom.*` event type; events of that type
-    are then refused with 422 `invalid_event_data` when their data breaks it."""
-    with db.writer() as session:
-        custom.register(
-            session, program_id=who.program_id, event_type=event_type, schema=schema, now=now
-        )
-        session.commit()
-    return EventTypeOut(type=event_type, schema=schema)
-
-
-@router.get(
-    "/v1/event-types",
-    response_model=EventTypeList,
-    response_model_by_alias=True,
-    responses=errors(403),
-)
-def list_event_types(who: Reader, db: DbDep) -> EventTypeList:
-    with db.reader() as session:
-        found = custom.schemas(session, who.program_id)
-    return EventTypeList(items=[EventTypeOut(type=t, schema=s) for t, s in found.items()])
-
-
-@router.get(
-    "/v1/event-types/{event_type}",
-    response_model=EventTypeOut,
-    response_model_by_alias=True,
-    responses=errors(403, 404),
-)
-def get_event_type(event_type: str, who: Reader, db: DbDep) -> EventTypeOut:
-    with db.reader() as session:
-        return EventTypeOut(
-            type=event_type, schema=custom.schema_of(session, who.program_id, event_type)
-        )
