@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from punchcard import db as dbmodule
 from punchcard.db import Database, open_database, statements
@@ -127,6 +127,7 @@ def test_the_log_is_started_over_after_readers_held_it(
     """While a reader holds an old snapshot the log can only grow; once it has gone, the next
     writer checkpoints before it begins and SQLite starts the log over, cut to the limit."""
     monkeypatch.setattr(dbmodule, "WAL_LIMIT", 256 * 1024)
+    monkeypatch.setattr(dbmodule, "WAL_RETRY_SECONDS", 0)
     handle = _file_db(tmp_path)
     wal = tmp_path / "lock.db-wal"
     reader = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
@@ -163,4 +164,61 @@ def test_statements_each_see_the_latest_commit(tmp_path: Path) -> None:
             writer.execute(text("INSERT INTO t (v) VALUES (2)"))
             writer.commit()
         assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+    handle.dispose()
+
+
+def test_the_log_is_checkpointed_after_the_lock_is_given_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint copies the commit's pages into the database file and syncs it: the next
+    writer need not wait for that. SQLite's own checkpoint at commit is off; the writer
+    checkpoints once it has let the lock go, every `CHECKPOINT_ROWS` rows."""
+    monkeypatch.setattr(dbmodule, "CHECKPOINT_ROWS", 3)
+    handle = _file_db(tmp_path)
+    said: list[str] = []
+    event.listen(handle.engine, "connect", lambda conn, _: conn.set_trace_callback(said.append))
+    handle.engine.dispose()  # connect again, with the trace
+    lock = dbmodule._WRITER_LOCKS[handle.engine]
+    release = lock.release
+
+    def telling() -> None:
+        said.append("lock given up")
+        release()
+
+    monkeypatch.setattr(lock, "release", telling)
+    for rows in (1, 1, 2):  # three rows are reached in the third transaction, not before
+        with handle.writer() as session:
+            for _ in range(rows):
+                session.execute(text("INSERT INTO t (v) VALUES (1)"))
+            session.commit()
+    steps = [s for s in said if s in ("COMMIT", "lock given up") or "wal_checkpoint" in s]
+    assert steps == ["COMMIT", "lock given up"] * 3 + ["PRAGMA wal_checkpoint(PASSIVE)"]
+    with handle.engine.connect() as conn:  # SQLite's own checkpoint at commit is off
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+    handle.dispose()
+
+
+def test_a_long_reader_holds_the_writers_up_once_not_at_every_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer that finds the log long waits `WAL_WAIT_MS` for the readers on it; while
+    one of them stays (a long report), the writers after it do not wait again until
+    `WAL_RETRY_SECONDS` have passed."""
+    monkeypatch.setattr(dbmodule, "WAL_LIMIT", 64 * 1024)
+    monkeypatch.setattr(dbmodule, "WAL_RETRY_SECONDS", 3600)
+    handle = _file_db(tmp_path)
+    said: list[str] = []
+    event.listen(handle.engine, "connect", lambda conn, _: conn.set_trace_callback(said.append))
+    handle.engine.dispose()
+    reader = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM t").fetchone()
+    for _ in range(20):
+        with handle.writer() as session:
+            session.execute(text("INSERT INTO t (v) VALUES (randomblob(16000))"))
+            session.commit()
+    assert (tmp_path / "lock.db-wal").stat().st_size > dbmodule.WAL_LIMIT
+    assert sum("wal_checkpoint(RESTART)" in s for s in said) == 1
+    reader.execute("COMMIT")
+    reader.close()
     handle.dispose()

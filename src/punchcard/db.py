@@ -29,6 +29,9 @@ READ_ONLY = "punchcard_read_only"
 # READ_ONLY's value for reads each in a transaction of its own on SQLite (`statements`).
 STATEMENTS = "statements"
 _HOLDS_LOCK = "punchcard_holds_writer_lock"
+_CHANGES = "punchcard_changes_at_begin"
+# Rows a process writes between two checkpoints of SQLite's log (`_commit`).
+CHECKPOINT_ROWS = 4000
 
 
 def is_sqlite(url: str) -> bool:
@@ -64,6 +67,8 @@ class _WriterLock:
         self.path = path
         self._fd: int | None = None
         self._pid = 0
+        self.written = 0  # rows written since this process last checkpointed
+        self.backfill_after = 0.0  # when `_backfill` may try again (`time.monotonic`)
 
     def acquire(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -148,6 +153,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # `_commit` checkpoints, after the lock
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -160,8 +166,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             raise TimeoutError("timed out waiting for the SQLite write lock")
         conn.info[_HOLDS_LOCK] = True
         try:
-            _backfill(conn.connection.driver_connection, writer.path)
+            driver = conn.connection.driver_connection
+            _backfill(driver, writer)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info[_CHANGES] = driver.total_changes
         except BaseException:
             _release(conn)
             raise
@@ -181,6 +189,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             driver.execute("COMMIT")
         finally:
             _release(conn)
+        writer.written += driver.total_changes - conn.info.pop(_CHANGES, driver.total_changes)
+        if writer.written >= CHECKPOINT_ROWS and _wal_size(writer.path) <= WAL_LIMIT:
+            writer.written = 0
+            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     event.listen(engine, "commit", _commit)
     event.listen(engine, "rollback", _release)
@@ -189,24 +201,38 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 # The write-ahead log's size past which a writer checkpoints before it begins (`_backfill`),
 # and to which SQLite cuts the file when it starts the log over.
 WAL_LIMIT = 64 * 1024 * 1024
+WAL_WAIT_MS = 50
+WAL_RETRY_SECONDS = 1.0
 
 
-def _backfill(driver: Any, lock_file: str | None) -> None:
-    """SQLite starts its log over when a writer begins after a checkpoint that copied every
-    page back and no reader is left on the log. A checkpoint runs at each commit, but with
-    batches read by several processes at once (`events.idslots`) some reader was nearly always
-    on an older page then, and the log grew to gigabytes, every read searching it. A writer
-    that finds the log long checkpoints again before it begins, holding the lock: no commit
-    can come between, and the readers of the moment are short (`statements`). It never waits
-    for a reader (PASSIVE)."""
+def _wal_size(lock_file: str | None) -> int:
     if lock_file is None:
-        return
+        return 0
     try:
-        size = os.stat(lock_file.removesuffix("-writer") + "-wal").st_size
+        return os.stat(lock_file.removesuffix("-writer") + "-wal").st_size
     except OSError:
+        return 0
+
+
+def _backfill(driver: Any, writer: _WriterLock) -> None:
+    """SQLite starts its log over when a writer begins after a checkpoint that copied every
+    page back, and no reader is left on the log. With batches read by several processes at
+    once (`events.idslots`) some reader was nearly always on the log when a checkpoint ran,
+    and the log grew to gigabytes, every read searching it. A writer that finds the log over
+    `WAL_LIMIT` checkpoints it whole before it begins, holding the lock so that no commit
+    comes between, and waits up to `WAL_WAIT_MS` for the readers on it to finish (the early
+    reads are short, `statements`). A long report reading meanwhile makes it give up; the
+    next try is `WAL_RETRY_SECONDS` later, so that writers are not held up all the while."""
+    if _wal_size(writer.path) <= WAL_LIMIT or time.monotonic() < writer.backfill_after:
         return
-    if size > WAL_LIMIT:
-        driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    timeout = driver.execute("PRAGMA busy_timeout").fetchone()[0]
+    driver.execute(f"PRAGMA busy_timeout={WAL_WAIT_MS}")
+    try:
+        busy = driver.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    if busy:
+        writer.backfill_after = time.monotonic() + WAL_RETRY_SECONDS
 
 
 @dataclass(frozen=True)
