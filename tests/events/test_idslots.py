@@ -19,7 +19,7 @@ from punchcard.db import Database, open_database
 from punchcard.events import fastpath, idslots
 from punchcard.events.batchstate import IdBlock
 from tests.conftest import Api
-from tests.events.test_batch_races import _balance, _elsewhere, _order
+from tests.events.test_batch_races import Reads, _balance, _elsewhere, _order
 from tests.events.test_events_api import uid
 
 tops_ = st.tuples(*(st.integers(0, 10**9) for _ in range(3)))
@@ -96,29 +96,20 @@ def _sqlite_file(db: Database) -> None:
         pytest.skip("PostgreSQL plans its batches before locking without slots (`fastpath`)")
 
 
-class _Plans:
-    """What each call of the fast path was given, and how many plans it made."""
+class _Plans(Reads):
+    """Each read and plan of the batch (`Reads`), and what each call of the fast path was
+    given for an early plan."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        super().__init__(monkeypatch)
         self.early: list[fastpath.Early | None] = []
-        self.plans = 0
-        self.before_lock: Any = None
-        ingest, plan = fastpath.ingest_many, fastpath._plan
+        ingest = fastpath.ingest_many
 
         def spied(*args: Any, early: fastpath.Early | None = None, **more: Any) -> Any:
             self.early.append(early)
             return ingest(*args, early=early, **more)
 
-        def counted(*args: Any) -> Any:
-            self.plans += 1
-            planned = plan(*args)
-            if self.before_lock is not None:
-                action, self.before_lock = self.before_lock, None
-                action()
-            return planned
-
         monkeypatch.setattr(fastpath, "ingest_many", spied)
-        monkeypatch.setattr(fastpath, "_plan", counted)
 
 
 def _orders(n: int) -> list[dict[str, Any]]:
