@@ -57,8 +57,7 @@ class _WriterLock:
     database in a file, an advisory lock on a file beside it (`<database>-writer`), which the
     other processes writing to it (more server workers, the CLI, the worker) take too. Waiting
     on it costs at most `POLL_MAX` after it is freed, where SQLite's own busy handler sleeps
-    up to 100 ms between tries: with two server processes writing batches, those sleeps
-    were most of the difference between one worker and two."""
+    up to 100 ms between tries and turns contention between processes into tail latency."""
 
     POLL_MAX = 0.002
 
@@ -123,8 +122,9 @@ _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyD
 
 def share_writer_lock(engine: Engine, lock: Any) -> None:
     """Processes forked from one parent (the import's, `events.importworkers`) wait for each
-    other's SQLite writes on `lock` (a `multiprocessing.Lock` made before the fork) as well
-    as on the lock file, so that the threads of each also wait for the others' turn."""
+    other's SQLite writes on `lock` (a `multiprocessing.Lock` made before the fork), which
+    wakes the next one as soon as it is free, where the lock file, taken after it, is polled:
+    a tenth of a two-process import once went into the busy handler's sleeps."""
     _WRITER_LOCKS[engine].lock = lock
 
 
