@@ -318,9 +318,9 @@ def _batch_items(
     run: list[tuple[int, service.EventInput]] = []
 
     def flush() -> None:
-        events = [e for _, e in run]
         if not run:
             return
+        events = [e for _, e in run]
         db, slot = slotted or (None, None)
         with idslots.early(db, slot, session, len(events)) as early:
             outcomes = _fast(session, program, current, events, now, policy, engaged, early)
