@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 _PACKAGED = Path(__file__).resolve().parent / "migrations"
 MIGRATIONS = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
 # The revision of the newest file in migrations/versions: change it with each new migration.
-HEAD = "c3e8b1f5a2d7"
+HEAD = "e1c6a4b8d2f9"
 
 
 def alembic_config() -> Config:

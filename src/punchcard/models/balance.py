@@ -16,6 +16,8 @@ class Balance(Base):
         CheckConstraint("available >= 0", name="available_not_negative"),
         CheckConstraint("pending >= 0", name="pending_not_negative"),
         CheckConstraint("debt >= 0", name="debt_not_negative"),
+        # one B-tree on SQLite, not rows by rowid plus the key (migration e1c6a4b8d2f9)
+        {"sqlite_with_rowid": False},
     )
 
     program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"))

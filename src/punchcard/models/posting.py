@@ -11,10 +11,7 @@ from punchcard.models.types import BigId
 
 class Posting(Base):
     __tablename__ = "postings"
-    __table_args__ = (
-        Index("ix_postings_transaction_id", "transaction_id"),
-        Index("ix_postings_member_account", "program_id", "member_id", "account"),
-    )
+    __table_args__ = (Index("ix_postings_transaction_id", "transaction_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # no foreign keys: `ledger verify` checks these references (migration a7d2c9e4f613)
