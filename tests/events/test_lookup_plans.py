@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from punchcard import migrate
 from punchcard.db import Database, session_scope
-from punchcard.events import fastpath
+from punchcard.events import batchstate, fastpath
 from punchcard.kit.clock import FixedClock
 from punchcard.models import Base
 from punchcard.programs import service as programs
 from punchcard.programs.domain import ProgramSettings
+from punchcard.rawsql import Raw
 from punchcard.rules import service as rules
 from tests.conftest import downgrade
 from tests.events.test_events_api import event, line, order_data
@@ -35,10 +36,8 @@ from tests.events.test_fast_paths import _inputs
 # values inlined into the plan (custom plans): the new program's id, which the statistics have
 # never seen, and a batch's worth of keys.
 LOOKUPS = {
-    "lock": "SELECT b.member_id, m.external_id, b.available, b.pending, b.debt FROM balances b "
-    "JOIN members m ON m.id = b.member_id AND m.program_id = b.program_id "
-    "WHERE b.program_id = :p AND m.external_id = ANY(:keys) ORDER BY b.member_id "
-    "FOR UPDATE OF b",
+    "lock": batchstate.MEMBERS_SQL.replace("= ?", "= :p")
+    + "m.external_id = ANY(:keys) ORDER BY b.member_id FOR UPDATE OF b",
     "stored": "SELECT source_id, result FROM events WHERE program_id = :p "
     "AND source_id = ANY(:keys)",
     "placed": "SELECT order_id FROM orders WHERE program_id = :p AND order_id = ANY(:keys)",
@@ -122,6 +121,31 @@ def test_a_new_programs_lookups_search_the_keys(
     shown = re.sub(r"'\{[^}]*\}'", "'{...}'", plan)  # the 1,000 keys, left out
     assert not re.search(r"Index Cond: \(+program_id = ", plan), shown
     assert "Join Filter" not in plan, shown
+
+
+def test_on_sqlite_a_batchs_members_are_searched_by_their_keys(
+    fresh_db: Database, backend: str, clock: FixedClock
+) -> None:
+    """Without statistics (no ANALYZE has run), SQLite searches a batch's members by their
+    external ids and then their balances, rather than reading every balance of the program
+    and looking its member up (`batchstate.MEMBERS_SQL`)."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's plans are checked above, with statistics")
+    with session_scope(fresh_db.writer) as session:
+        program = programs.create_program(session, name="unanalysed", now=clock())
+    _earn(fresh_db, program, clock, [f"c{i}" for i in range(2000)])
+    with fresh_db.reader() as session:
+        raw = Raw(session)
+        sql = batchstate.MEMBERS_SQL + raw.any_of("m.external_id") + " ORDER BY b.member_id"
+        plan = [
+            str(r[3])
+            for r in session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, (program.id, raw.listed(KEYS[:10]))
+            )
+        ]
+    assert plan[0].startswith("SEARCH m USING COVERING INDEX"), plan
+    assert "(program_id=? AND external_id=?)" in plan[0], plan
+    assert any(p.startswith("SEARCH b ") and "member_id=?" in p for p in plan), plan
 
 
 def test_the_keys_lead_with_the_looked_up_value(fresh_db: Database, backend: str) -> None:
