@@ -16,8 +16,9 @@ from punchcard.kit.clock import FixedClock
 from punchcard.ledger.queries import transactions_page
 from punchcard.ledger.verify import verify
 from punchcard.programs import service as programs
+from punchcard.programs.domain import ProgramSettings
 from tests.conftest import downgrade
-from tests.ledger.helpers import credit, enrol, reverse, spend
+from tests.ledger.helpers import balance, credit, enrol, reverse, spend
 
 BEFORE = "c3e8b1f5a2d7"  # the revision before postings lost their member index
 
@@ -42,16 +43,9 @@ def _without_rowid(db: Database) -> bool:
     return "WITHOUT ROWID" in str(sql).upper()
 
 
-def _balance(db: Database, program_id: int, member_id: int) -> tuple[int, int, int, int]:
-    with db.reader() as session:
-        row = session.execute(
-            text(
-                "SELECT available, pending, debt, lifetime_earned FROM balances "
-                "WHERE program_id = :p AND member_id = :m"
-            ),
-            {"p": program_id, "m": member_id},
-        ).one()
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+def _balance(db: Database, program: ProgramSettings, member_id: int) -> tuple[int, ...]:
+    found = balance(db, program, member_id)
+    return found.available, found.pending, found.debt, found.lifetime_earned
 
 
 def test_the_write_layout_of_a_migrated_database(db: Database) -> None:
@@ -72,7 +66,7 @@ def test_a_balance_without_rowid_keeps_its_checks_and_its_guarded_spend(
     with pytest.raises(InsufficientPointsError):
         spend(db, program, member, 31, clock())
     spend(db, program, member, 30, clock())
-    assert _balance(db, program.id, member) == (0, 0, 0, 30)
+    assert _balance(db, program, member) == (0, 0, 0, 30)
     with pytest.raises(IntegrityError), session_scope(db.writer) as session:
         session.execute(
             text("UPDATE balances SET available = -1 WHERE member_id = :m"), {"m": member}
@@ -104,10 +98,10 @@ def test_a_database_with_a_journal_upgrades_and_downgrades(
     migrate.upgrade(db.engine)
     assert "ix_postings_member_account" not in _posting_indexes(db)
     assert not db.is_sqlite or _without_rowid(db)
-    assert _balance(db, program.id, member) == (50, 0, 0, 50)
+    assert _balance(db, program, member) == (50, 0, 0, 50)
     reverse(db, program, member, earned, clock(), points=10)
     spend(db, program, member, 15, clock())
-    assert _balance(db, program.id, member) == (25, 0, 0, 40)
+    assert _balance(db, program, member) == (25, 0, 0, 40)
     with db.reader() as session:
         assert verify(session, program.id).ok
         page, _ = transactions_page(session, program.id, member, before_id=None, limit=10)
@@ -117,6 +111,6 @@ def test_a_database_with_a_journal_upgrades_and_downgrades(
     assert migrate.current_revision(db.engine) == BEFORE
     assert "ix_postings_member_account" in _posting_indexes(db)
     assert not db.is_sqlite or not _without_rowid(db)
-    assert _balance(db, program.id, member) == (25, 0, 0, 40)
+    assert _balance(db, program, member) == (25, 0, 0, 40)
     with db.reader() as session:
         assert verify(session, program.id).ok
