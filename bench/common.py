@@ -174,12 +174,18 @@ class Options:
     """What every part of bench.run is given."""
 
     seconds: int  # the measured window of pgbench and HTTP earn; other parts derive theirs
-    workers: int | None  # uvicorn workers; None: 2 on PostgreSQL, 1 on SQLite (batch: 2)
+    workers: int | None  # uvicorn workers; None: see `workers_for`
     scratch: Path  # SQLite files and server logs, deleted after the run
     occurred_at: str  # one recent timestamp for every event of the run
     warmup: int = 3
 
     def workers_for(self, kind: str, part: str = "") -> int:
         """One server process on SQLite, whose writers go one at a time, except for batches,
-        which two processes plan at once and only write in turn (`events.idslots`)."""
-        return self.workers or (1 if kind == "sqlite" and part != "batch" else 2)
+        which two processes plan at once and only write in turn (`events.idslots`). Two on
+        PostgreSQL, and three for its batches: with two, while both workers' calls waited for
+        the database a seventh of the machine stayed idle (docs/performance.md, item 34)."""
+        if self.workers:
+            return self.workers
+        if kind == "sqlite":
+            return 2 if part == "batch" else 1
+        return 3 if part == "batch" else 2

@@ -4,6 +4,7 @@ both databases (SQLite's processes plan before taking its write lock, with ids s
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,6 +131,35 @@ def _csv_event(customer: str, order_id: str) -> dict[str, object]:
         customer=customer,
         at="2026-03-01T09:00:00Z",
     )
+
+
+def test_one_process_refreshes_the_statistics(
+    db: Database, make_program: ProgramFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """They are the database's: each process refreshing them made the others' ANALYZE wait
+    and then do the same work again."""
+    calls = tmp_path / "refreshes"
+
+    def noted(database: Database) -> None:  # in the forked children: noted in a file
+        with calls.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+
+    monkeypatch.setattr(importer, "refresh_statistics", noted)
+    program = make_program()
+    report = import_orders(
+        db,
+        program_id=program.id,
+        rows=read(SAMPLE, "cdnow-sample"),
+        fmt="cdnow-sample",
+        now=NOW,
+        batch_size=200,  # each process passes the refresh points after batches 1, 4 and 10
+        workers=3,
+    )
+    assert report.orders_imported > 0
+    refreshed_by = calls.read_text().split()
+    assert len(refreshed_by) >= 3  # after the first, fourth and tenth batches at least
+    assert len(set(refreshed_by)) == 1
+    assert refreshed_by[0] != str(os.getpid())
 
 
 def test_a_failing_process_stops_the_import_with_one_clear_error(

@@ -229,7 +229,10 @@ def _work(
                 continue
             report.absorb(done)
             outbox.put((index, "progress", len(batch)))
-            if importer.refresh_due(flushed):
+            # The statistics are the database's, not a process's: one process refreshes them.
+            # Two ANALYZEs of a table do not run at once, so a second one waited for the
+            # first and then did its work again.
+            if index == 0 and importer.refresh_due(flushed):
                 importer.refresh_statistics(job.db)
         outbox.put((index, "done", report))
     except Exception as exc:  # reported to the parent, which names it in one line
