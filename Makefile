@@ -1,5 +1,9 @@
 # Punchcard: `make demo` and `make test` are the two commands; both set everything up first.
-PYTHON ?= python3
+# The interpreter the virtual environment is made from: Debian's python3.11 where there is one.
+# It is built with profile-guided and link-time optimisation, with libpython linked in; a
+# default pyenv build has neither and ran the earning path's Python a fifth slower
+# (docs/performance.md, item 35). Any python3 of 3.11 or newer works: `make PYTHON=python3.12`.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -14,7 +18,7 @@ install: $(STAMP)
 # assets/package-lock.json, and are served from the server itself: nothing third-party is
 # committed and no page loads anything from elsewhere.
 $(STAMP): pyproject.toml assets/package-lock.json
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || (rm -rf $(VENV) && python3 -m venv $(VENV))
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	cd assets && npm ci --no-audit --no-fund --loglevel=error

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,9 @@ def describe(with_postgres: bool) -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "platform": platform.platform(),
         "python": platform.python_version(),
+        # Which build: Debian's (optimised) or another, such as pyenv's (docs/performance.md,
+        # item 35); the same version runs the earning path a fifth faster or slower.
+        "python_executable": os.path.realpath(sys.executable),
         "postgresql": _postgres_version() if with_postgres else None,
         "wrk": _output("wrk", "-v").split(" Copyright")[0] or None,
         "pgbench": _output("pgbench", "--version") or None,
