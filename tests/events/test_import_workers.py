@@ -179,17 +179,26 @@ def test_the_statistics_are_refreshed_by_the_process_that_waits(
 
     monkeypatch.setattr(importer, "refresh_statistics", noted)
     program = make_program()
+    rows = [r for r in read(SAMPLE, "cdnow-sample") if isinstance(r, OrderRow)]
+    batches = sum(-(-len(part) // 200) for part in deal(rows, 3))
     report = import_orders(
         db,
         program_id=program.id,
         rows=read(SAMPLE, "cdnow-sample"),
         fmt="cdnow-sample",
         now=NOW,
-        batch_size=500,  # 14 batches in all: past the refresh points after 1, 4 and 10
+        batch_size=200,  # 36 batches: 12 a process, past one process's points 1, 4 and 10
         workers=3,
     )
     assert report.orders_imported > 0
-    assert calls.read_text().split() == [str(os.getpid())] * 3
+    assert batches == 36
+    assert calls.read_text().split() == [str(os.getpid())] * 3  # after 3, 12 and 30 batches
+
+
+def test_the_statistics_are_refreshed_at_one_process_points_times_the_processes() -> None:
+    due = [n for n in range(1, 100) if importworkers.refresh_due(n, 2)]
+    assert due == [2, 8, 20, 40, 80]
+    assert [n for n in range(1, 50) if importworkers.refresh_due(n, 1)] == [1, 4, 10, 20, 40]
 
 
 def test_a_failing_process_stops_the_import_with_one_clear_error(

@@ -5,7 +5,7 @@ rows are read once, dealt out by customer, evenly (`deal`: every order of a cust
 the same process, in file order, so each member's history is written in the order it happened
 and no two processes wait for the same member's lock), and each process imports its share in
 batches, exactly as `importer` does in one process, on its own connection. This process, which
-only waits meanwhile, refreshes the statistics as the batches come in (`_collect`).
+only waits meanwhile, refreshes the statistics as the batches come in (`refresh_due`).
 
 SQLite has one writer at a time, so there each batch is planned before its transaction takes
 the write lock (`fastpath.Early`) and only the writing waits for the other processes. Its ids
@@ -190,6 +190,13 @@ def _run(job: _Job, parts: list[list[OrderRow]], report: ImportReport) -> list[l
     return retries
 
 
+def refresh_due(flushed: int, processes: int) -> bool:
+    """When the batches written by all the processes together reach the refresh points of one
+    process's (`importer.refresh_due`) times the number of processes: once the tables have
+    grown as much as one process alone would have grown them by its own points."""
+    return flushed % processes == 0 and importer.refresh_due(flushed // processes)
+
+
 def _collect(
     job: _Job, processes: list[Any], inbox: Any, report: ImportReport, failures: list[str]
 ) -> list[list[OrderRow]]:
@@ -211,7 +218,7 @@ def _collect(
         if kind == "progress":
             job.advance(value)
             flushed += 1
-            if importer.refresh_due(flushed):
+            if refresh_due(flushed, len(processes)):
                 # Here, while the children go on writing: in a child it made that child the
                 # last to finish, and with each child refreshing them, one ANALYZE of a table
                 # waited for another's and then did the same work again.
