@@ -202,7 +202,7 @@ def _collect(
 ) -> list[list[OrderRow]]:
     """The children's messages until each has finished (or died): progress goes to the
     caller's bar, reports are added up, failures noted; returns the batches handed back. The
-    statistics are refreshed here as the batches are written (`importer.refresh_due`)."""
+    statistics are refreshed here as the batches are written (`refresh_due`)."""
     finished: set[int] = set()
     retries: list[list[OrderRow]] = []
     flushed = 0  # batches written, by all the processes
