@@ -181,11 +181,10 @@ class Options:
 
     def workers_for(self, kind: str, part: str = "") -> int:
         """One server process on SQLite, whose writers go one at a time, except for batches,
-        which two processes plan at once and only write in turn (`events.idslots`). Two on
-        PostgreSQL, and three for its batches: with two, while both workers' calls waited for
-        the database a seventh of the machine stayed idle (docs/performance.md, item 34)."""
+        which three processes plan at once, one batch each, and only write in turn
+        (`events.idslots`; docs/performance.md, item 37). Two on PostgreSQL, and three for its
+        batches: with two, while both workers' calls waited for the database a seventh of the
+        machine stayed idle (docs/performance.md, item 34)."""
         if self.workers:
             return self.workers
-        if kind == "sqlite":
-            return 2 if part == "batch" else 1
-        return 3 if part == "batch" else 2
+        return 3 if part == "batch" else 2 if kind == "postgresql" else 1

@@ -51,6 +51,11 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000)
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
 
 
+class WriterBusyError(TimeoutError):
+    """SQLite's write lock (or a process's turn to write a batch, `events.idslots`) was not
+    had within the busy timeout: the API answers 503 `database_unavailable`, nothing written."""
+
+
 class _WriterLock:
     """What a SQLite engine's writers take before `BEGIN IMMEDIATE`: a lock of this process's
     threads (or one shared by processes forked together, `share_writer_lock`), then, for a
@@ -61,9 +66,11 @@ class _WriterLock:
 
     POLL_MAX = 0.002
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, timeout: float) -> None:
         self.lock: Any = threading.Lock()
         self.path = path
+        self.timeout = timeout  # seconds: the engine's busy timeout
+        self.turn = threading.Lock()  # this process's large batch in flight (`batch_turn`)
         self._fd: int | None = None
         self._pid = 0
         self.written = 0  # rows written since this process last checkpointed
@@ -128,6 +135,19 @@ def share_writer_lock(engine: Engine, lock: Any) -> None:
     _WRITER_LOCKS[engine].lock = lock
 
 
+@contextmanager
+def batch_turn(engine: Engine) -> Iterator[None]:
+    """This process's turn to write a large batch to this SQLite database (`events.idslots`
+    says why there is one), waited for up to the busy timeout (`WriterBusyError`)."""
+    writer = _WRITER_LOCKS[engine]
+    if not writer.turn.acquire(timeout=writer.timeout):
+        raise WriterBusyError("timed out waiting for this process's batch in flight to commit")
+    try:
+        yield
+    finally:
+        writer.turn.release()
+
+
 def lock_path(engine: Engine) -> str | None:
     """The lock file of a database in a file; None for one in memory."""
     database = engine.url.database
@@ -141,7 +161,7 @@ def lock_path(engine: Engine) -> str | None:
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     # SQLite has one writer at a time. Writers queue on a lock instead of on SQLite's busy
     # handler, whose sleep-and-retry backoff turns contention into seconds of tail latency.
-    writer = _WRITER_LOCKS[engine] = _WriterLock(lock_path(engine))
+    writer = _WRITER_LOCKS[engine] = _WriterLock(lock_path(engine), busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -162,8 +182,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             if reading != STATEMENTS:
                 conn.exec_driver_sql("BEGIN")
             return
-        if not writer.acquire(busy_timeout_ms / 1000):
-            raise TimeoutError("timed out waiting for the SQLite write lock")
+        if not writer.acquire(writer.timeout):
+            raise WriterBusyError("timed out waiting for the SQLite write lock")
         conn.info[_HOLDS_LOCK] = True
         try:
             driver = conn.connection.driver_connection

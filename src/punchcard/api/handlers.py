@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
+from punchcard.db import WriterBusyError
 from punchcard.errors import PunchcardError
 
 log = logging.getLogger("punchcard")
@@ -138,6 +139,17 @@ def install(app: FastAPI) -> None:
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(
             _body("database_unavailable", "the database is busy or not answering; retry later"),
+            503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(WriterBusyError)
+    async def _busy(request: Request, exc: WriterBusyError) -> JSONResponse:
+        # SQLite's one writer was busy for the whole busy timeout: a load the server does
+        # not keep up with, not a fault; the client may send the same request again.
+        log.warning("writer busy on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            _body("database_unavailable", "the database is busy with other writes; retry later"),
             503,
             headers={"Retry-After": "5"},
         )

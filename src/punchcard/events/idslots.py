@@ -14,6 +14,12 @@ single event, or a process without slots, takes the largest id plus one) and is 
 planned again there with ids above every block in flight (`IdBlock.above`). A slot that cannot
 be had (all `SLOTS` held, or a folder where no file can be made) means planning under the lock,
 as before.
+
+A process takes one such batch at a time (`claimed`, `db.batch_turn`): the others wait for its
+commit, not for the interpreter's lock. Two batches in one process shared that interpreter lock,
+so the one holding SQLite's write lock ran its Python at half speed while the other planned, and
+held the write lock, which every process waits for, that much longer; another process plans
+meanwhile.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from punchcard.db import Database, lock_path, statements
+from punchcard.db import Database, batch_turn, lock_path, statements
 from punchcard.events.batchstate import IdBlock, tops
 from punchcard.events.fastpath import OPTIMISTIC_FROM, Early
 from punchcard.rawsql import Raw
@@ -38,11 +44,19 @@ SIZE = 1000  # the largest batch the API takes (`BatchIn`)
 
 @contextmanager
 def claimed(db: Database) -> Iterator[int | None]:
-    """The lowest free slot, held until the block is left (after the caller's commit)."""
+    """This process's turn (one large batch at a time, see above), then the lowest free slot,
+    both held until the block is left (after the caller's commit). `WriterBusyError` when the turn
+    does not come within the busy timeout."""
     base = lock_path(db.engine)
     if base is None:
         yield None
         return
+    with batch_turn(db.engine), _slot(base) as slot:
+        yield slot
+
+
+@contextmanager
+def _slot(base: str) -> Iterator[int | None]:
     for slot in range(SLOTS):
         try:
             fd = os.open(f"{base}-slot{slot}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
