@@ -9,6 +9,7 @@ nothing more), and the condition checks are compared with their first, list-base
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -191,8 +192,7 @@ def test_conditions_fail_on_the_first_that_does_not_hold(
         {"rules": [{"id": "r", "events": ["order.placed"], "effect": {"type": "fixed", "points": 1},
                     "conditions": body}]}
     ).rules[0].conditions  # fmt: skip
-    c = Conditions(
-        **{**parsed.__dict__, "starts_at": starts_at, "ends_at": ends_at,
-           "time_from": time_from, "time_until": time_until}
-    )  # fmt: skip
+    c = replace(
+        parsed, starts_at=starts_at, ends_at=ends_at, time_from=time_from, time_until=time_until
+    )
     assert failed_condition(c, seen) == _first_failed_as_listed(c, seen)
