@@ -9,7 +9,7 @@ writes bench/results.json (every figure, the machine, the commit).
 --seconds is the measured window of pgbench and HTTP earn; batch earn runs 2/3 of it and the
 hot member 1/2 (20 s and 15 s by default), each load after a 3 s warm-up. The whole default
 run takes about 9 minutes. --workers sets the uvicorn workers of every server (default: 2 on
-PostgreSQL, and 3 for batch earn; on SQLite 1, and 2 for batch earn). PostgreSQL is
+PostgreSQL, and 3 for batch earn; on SQLite 1, and 3 for batch earn). PostgreSQL is
 PUNCHCARD_BENCH_POSTGRES_URL (a user who may create databases; default
 postgres@127.0.0.1:5432); the scratch databases are pcbench_*, dropped after each part.
 Exit status 1 when a part could not run; missed targets do not fail the run.
@@ -65,7 +65,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", type=_choices(PARTS), default=list(PARTS))
     parser.add_argument("--seconds", type=int, default=30, help="measured window (default 30)")
     parser.add_argument(
-        "--workers", type=int, help="uvicorn workers (default: 2, 3 for batches; SQLite 1, 2)"
+        "--workers", type=int, help="uvicorn workers (default: 2, 3 for batches; SQLite 1, 3)"
     )
     parser.add_argument("--db", type=_choices(DATABASES), default=list(DATABASES))
     args = parser.parse_args(argv)
