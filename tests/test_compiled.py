@@ -97,3 +97,10 @@ def test_the_source_runs_when_asked_for(built: Path) -> None:
 def test_a_build_without_its_manifest_is_not_trusted(built: Path) -> None:
     (built / "punchcard" / "compiled.json").unlink()
     assert all(f.endswith(".py") for f in _loaded_from(built).values())
+
+
+def test_a_build_for_another_interpreter_is_not_trusted(built: Path) -> None:
+    manifest = built / "punchcard" / "compiled.json"
+    stamp = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**stamp, "extension": ".cpython-399-x86_64-linux-gnu.so"}))
+    assert all(f.endswith(".py") for f in _loaded_from(built).values())

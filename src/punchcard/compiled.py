@@ -46,13 +46,18 @@ def digests() -> dict[str, str]:
     return {m: hashlib.sha256(source_of(m).read_bytes()).hexdigest() for m in MODULES}
 
 
+def _stamp() -> dict[str, Any]:
+    """What a build is of: these very sources (and this module list), for this interpreter's
+    extension modules (a virtual environment made again from another Python needs its own)."""
+    return {"extension": EXTENSION_SUFFIXES[0], "sources": digests()}
+
+
 def build_is_fresh() -> bool:
-    """Whether the manifest's build is of these very sources (and of this module list)."""
     try:
         built = json.loads(MANIFEST.read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(built, dict) and built.get("sources") == digests()
+    return bool(built == _stamp())
 
 
 class _Sources(MetaPathFinder):
@@ -88,7 +93,7 @@ def build() -> str:
     if shutil.which(compiler) is None:
         return f"compiled modules: no C compiler ({compiler}); the planner runs as plain Python"
     MANIFEST.unlink(missing_ok=True)
-    sources = digests()  # before the build: a source edited meanwhile is then seen as stale
+    stamp = _stamp()  # before the build: a source edited meanwhile is then seen as stale
     done = subprocess.run(  # noqa: S603 (this interpreter, our own files)
         [sys.executable, "-m", "mypyc", *(str(source_of(m).relative_to(SRC)) for m in MODULES)],
         cwd=SRC,
@@ -101,5 +106,5 @@ def build() -> str:
     if done.returncode != 0:
         last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
         return f"compiled modules: mypyc failed ({last[0]}); the planner runs as plain Python"
-    MANIFEST.write_text(json.dumps({"sources": sources}, indent=2, sort_keys=True) + "\n")
+    MANIFEST.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n")
     return f"compiled modules: built {len(MODULES)}"
